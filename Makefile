@@ -1,0 +1,41 @@
+# The two commands: `make run` (the app with demo data, offline) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# `make run` talks to the local provider sandboxes, so calls and webhooks work with no internet.
+RUN_ENV := DEBUG=true PROVIDER_SANDBOX=true PORT=$(PORT) \
+	SITE_URL=http://127.0.0.1:$(PORT) \
+	CALLKARO_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/callkaro \
+	ACEFONE_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/acefone
+
+.PHONY: run test deps lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.installed
+
+run: deps
+	mkdir -p var
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Lead CRM: http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker, beat)"
+	@echo ""
+	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
+
+test: deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: deps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf var db.sqlite3 staticfiles

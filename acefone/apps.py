@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AcefoneConfig(AppConfig):
+    name = "acefone"
+    verbose_name = "Acefone"

@@ -1,0 +1,31 @@
+"""Acefone click-to-call logs."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from crm.telephony.models import BaseCallLog
+
+
+class AcefoneCallLog(BaseCallLog):
+    agent_number = models.CharField(max_length=20, help_text="The rep's number or extension, rung first.")
+    caller_id = models.CharField(max_length=20, blank=True)
+    call_uuid = models.CharField(max_length=64, blank=True)
+    hangup_cause = models.CharField(max_length=60, blank=True)
+    billsec = models.PositiveIntegerField(null=True, blank=True)
+    agent_answered = models.BooleanField(null=True, blank=True)
+    customer_answered = models.BooleanField(null=True, blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+
+    class Meta(BaseCallLog.Meta):
+        verbose_name = "Acefone call"
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="af_call_due_idx"),
+            models.Index(fields=["created_at"], name="af_call_created_idx"),
+            models.Index(fields=["lead", "-created_at"], name="af_call_lead_idx"),
+            models.Index(fields=["team_member", "created_at"], name="af_call_member_idx"),
+            models.Index(fields=["to_number", "created_at"], name="af_call_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Acefone call {self.pk} to {self.to_number} ({self.status})"

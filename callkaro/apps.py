@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CallKaroConfig(AppConfig):
+    name = "callkaro"
+    verbose_name = "Call Karo AI"

@@ -1,0 +1,87 @@
+"""Fixtures shared by every app's tests: one member per role, each with a logged-in client."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from crm.models import Role
+from crm.tests.factories import LeadFactory, make_member
+
+
+@pytest.fixture
+def rep(db):
+    return make_member(Role.REP, username="rep")
+
+
+@pytest.fixture
+def rep2(db):
+    return make_member(Role.REP, username="rep2")
+
+
+@pytest.fixture
+def manager(db):
+    return make_member(Role.MANAGER, username="manager")
+
+
+@pytest.fixture
+def admin_member(db):
+    return make_member(Role.ADMIN, username="admin")
+
+
+def _client_for(member) -> Client:
+    client = Client()
+    client.force_login(member.user)
+    return client
+
+
+@pytest.fixture
+def rep_client(rep):
+    return _client_for(rep)
+
+
+@pytest.fixture
+def rep2_client(rep2):
+    return _client_for(rep2)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def admin_client_member(admin_member):
+    return _client_for(admin_member)
+
+
+@pytest.fixture
+def lead(rep):
+    return LeadFactory(assigned_to=rep)
+
+
+@pytest.fixture
+def other_lead(rep2):
+    return LeadFactory(assigned_to=rep2)
+
+
+def services_available() -> bool:
+    """True in the .ci/run pass that points DATABASE_URL at PostgreSQL and REDIS_URL at Redis."""
+    from django.conf import settings
+
+    return bool(settings.REDIS_URL) and settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    if not services_available():
+        skip = pytest.mark.skip(reason="needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (.ci/run pass 2)")
+        for item in items:
+            if "services" in item.keywords:
+                item.add_marker(skip)
+    if not os.path.exists("/usr/bin/chromium"):
+        skip = pytest.mark.skip(reason="Chromium is missing: apt-get install -y chromium (.ci/run does it)")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)

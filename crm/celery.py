@@ -1,0 +1,11 @@
+"""Celery app, loaded by the project package so that ``@shared_task`` binds to it."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+app = Celery("crm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

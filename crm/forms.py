@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django import forms
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import Lead, LeadNote, LeadSource, LeadStage
+from .selectors import team_members_assignable
+
+
+class LeadForm(forms.ModelForm):
+    phone = PhoneNumberField(
+        region="IN",
+        help_text="Indian mobiles may be typed as 98123 45678; other countries need +country code.",
+        error_messages={"invalid": "Enter a valid phone number, e.g. +91 98123 45678."},
+    )
+
+    class Meta:
+        model = Lead
+        fields = [
+            "name",
+            "phone",
+            "email",
+            "city",
+            "source",
+            "stage",
+            "assigned_to",
+            "do_not_call",
+            "meta_lead_id",
+            "meta_form_name",
+            "meta_campaign_name",
+            "meta_adset_name",
+            "meta_ad_name",
+        ]
+
+    def __init__(self, *args, can_assign: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if can_assign:
+            self.fields["assigned_to"].queryset = team_members_assignable()
+        else:
+            del self.fields["assigned_to"]
+
+
+class LeadFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"placeholder": "Name or phone"}))
+    stage = forms.ChoiceField(required=False, choices=[("", "All stages"), *LeadStage.choices])
+    source = forms.ChoiceField(required=False, choices=[("", "All sources"), *LeadSource.choices])
+    assignee = forms.ModelChoiceField(required=False, queryset=None, empty_label="Everyone")
+
+    def __init__(self, *args, can_filter_assignee: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if can_filter_assignee:
+            self.fields["assignee"].queryset = team_members_assignable()
+        else:
+            del self.fields["assignee"]
+
+
+class LeadNoteForm(forms.ModelForm):
+    class Meta:
+        model = LeadNote
+        fields = ["body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 2, "placeholder": "Add a note"})}
+        labels = {"body": "Note"}

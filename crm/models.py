@@ -1,0 +1,144 @@
+"""CRM core: team members, leads from Meta lead ads and elsewhere, notes and activity."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    REP = "rep", "Sales rep"
+
+
+class TeamMember(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_member")
+    name = models.CharField(max_length=120)
+    phone = PhoneNumberField(blank=True)
+    acefone_agent_number = models.CharField(
+        max_length=20, blank=True, help_text="Agent number or extension that Acefone rings first."
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
+    manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("view_all_leads", "Can see and call every team member's leads"),
+            ("view_dashboard", "Can see the calling dashboard"),
+            ("manage_campaigns", "Can build and run calling campaigns"),
+            ("configure_calling", "Can configure calling providers and AI agents"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadStage(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    INTERESTED = "interested", "Interested"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    SITE_VISIT = "site_visit", "Site visit"
+    NEGOTIATION = "negotiation", "Negotiation"
+    CONVERTED = "converted", "Converted"
+    DEAD = "dead", "Dead"
+
+
+class LeadSource(models.TextChoices):
+    META_FACEBOOK = "meta_facebook", "Facebook lead ad"
+    META_INSTAGRAM = "meta_instagram", "Instagram lead ad"
+    WEBSITE = "website", "Website"
+    REFERRAL = "referral", "Referral"
+    WALK_IN = "walk_in", "Walk-in"
+    CSV_IMPORT = "csv_import", "CSV import"
+    MANUAL = "manual", "Manual"
+
+
+class Lead(models.Model):
+    name = models.CharField(max_length=160)
+    phone = PhoneNumberField(db_index=True)
+    phone_invalid = models.BooleanField(default=False, help_text="Set when a provider reported the number as invalid.")
+    email = models.EmailField(blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    time_zone = models.CharField(max_length=40, blank=True, help_text="Blank means the project's time zone.")
+    source = models.CharField(max_length=20, choices=LeadSource.choices, default=LeadSource.MANUAL)
+    meta_lead_id = models.CharField("Meta lead id", max_length=64, blank=True)
+    meta_form_name = models.CharField(max_length=160, blank=True)
+    meta_campaign_name = models.CharField(max_length=160, blank=True)
+    meta_adset_name = models.CharField("Meta ad set name", max_length=160, blank=True)
+    meta_ad_name = models.CharField(max_length=160, blank=True)
+    stage = models.CharField(max_length=20, choices=LeadStage.choices, default=LeadStage.NEW)
+    assigned_to = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    do_not_call = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meta_lead_id"], condition=~Q(meta_lead_id=""), name="lead_meta_lead_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "-created_at"], name="lead_assignee_created_idx"),
+            models.Index(fields=["stage", "-created_at"], name="lead_stage_created_idx"),
+            models.Index(fields=["source", "-created_at"], name="lead_source_created_idx"),
+            models.Index(fields=["-created_at"], name="lead_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone})"
+
+
+class LeadNote(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.lead_id}"
+
+
+class LeadActivity(models.Model):
+    """Who or what changed a lead, and why: a person, or a call's outcome."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STAGE = "stage", "Stage changed"
+        DO_NOT_CALL = "do_not_call", "Do-not-call changed"
+        PHONE_INVALID = "phone_invalid", "Phone flagged invalid"
+        EDITED = "edited", "Edited"
+        CALL = "call", "Call"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=80, blank=True, help_text="A system actor, e.g. 'Call Karo webhook'.")
+    old_value = models.CharField(max_length=80, blank=True)
+    new_value = models.CharField(max_length=80, blank=True)
+    call_ref = models.CharField(max_length=80, blank=True, help_text="provider:call-log id that caused it.")
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="activity_lead_created_idx")]
+        verbose_name_plural = "lead activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on lead {self.lead_id}"
+
+
+from .telephony.models import ProviderWebhookEvent  # noqa: E402,F401  (registered under the crm app)

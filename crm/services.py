@@ -1,0 +1,131 @@
+"""Writes for the CRM core. Every change to a lead's stage or flags leaves an activity row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .models import Lead, LeadActivity, LeadNote, Role, TeamMember
+
+User = get_user_model()
+
+_TRACKED_FIELDS = ("name", "phone", "email", "city", "source", "assigned_to")
+
+
+def team_member_set_role(*, member: TeamMember, role: str) -> TeamMember:
+    """Give the member one role group, and only that one."""
+    member.role = role
+    member.save(update_fields=["role"])
+    groups = Group.objects.filter(name__in=[r.value for r in Role])
+    member.user.groups.remove(*groups)
+    member.user.groups.add(Group.objects.get(name=role))
+    return member
+
+
+@transaction.atomic
+def team_member_create(
+    *,
+    username: str,
+    password: str,
+    name: str,
+    role: str,
+    phone: str = "",
+    acefone_agent_number: str = "",
+    manager: TeamMember | None = None,
+    email: str = "",
+) -> TeamMember:
+    user = User.objects.create_user(username=username, password=password, email=email)
+    if role == Role.ADMIN:
+        user.is_staff = True
+        user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    member = TeamMember.objects.create(
+        user=user, name=name, phone=phone, acefone_agent_number=acefone_agent_number, manager=manager, role=role
+    )
+    return team_member_set_role(member=member, role=role)
+
+
+@transaction.atomic
+def lead_create(*, actor: TeamMember | None, **fields: Any) -> Lead:
+    lead = Lead(**fields)
+    lead.full_clean()
+    lead.save()
+    LeadActivity.objects.create(lead=lead, kind=LeadActivity.Kind.CREATED, actor=actor, new_value=lead.stage)
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, actor: TeamMember | None, **fields: Any) -> Lead:
+    """Apply edits; a stage or do-not-call change is recorded as its own activity."""
+    old_stage, old_dnc = lead.stage, lead.do_not_call
+    changed = [f for f in _TRACKED_FIELDS if f in fields and getattr(lead, f) != fields[f]]
+    for key, value in fields.items():
+        setattr(lead, key, value)
+    lead.full_clean()
+    lead.save()
+    if lead.stage != old_stage:
+        LeadActivity.objects.create(
+            lead=lead, kind=LeadActivity.Kind.STAGE, actor=actor, old_value=old_stage, new_value=lead.stage
+        )
+    if lead.do_not_call != old_dnc:
+        LeadActivity.objects.create(
+            lead=lead,
+            kind=LeadActivity.Kind.DO_NOT_CALL,
+            actor=actor,
+            old_value=str(old_dnc),
+            new_value=str(lead.do_not_call),
+        )
+    if changed:
+        LeadActivity.objects.create(
+            lead=lead, kind=LeadActivity.Kind.EDITED, actor=actor, message="Changed: " + ", ".join(changed)
+        )
+    return lead
+
+
+def lead_stage_set(
+    *, lead: Lead, stage: str, actor: TeamMember | None = None, actor_label: str = "", call_ref: str = ""
+) -> bool:
+    """Move a lead to ``stage``, recording who or which call did it. Returns whether it changed."""
+    if lead.stage == stage:
+        return False
+    old = lead.stage
+    Lead.objects.filter(pk=lead.pk).update(stage=stage)
+    lead.stage = stage
+    LeadActivity.objects.create(
+        lead=lead,
+        kind=LeadActivity.Kind.STAGE,
+        actor=actor,
+        actor_label=actor_label,
+        old_value=old,
+        new_value=stage,
+        call_ref=call_ref,
+    )
+    return True
+
+
+def lead_flag_set(
+    *, lead: Lead, flag: str, value: bool, actor_label: str = "", call_ref: str = "", message: str = ""
+) -> bool:
+    """Set ``do_not_call`` or ``phone_invalid`` on a lead, with an activity row."""
+    kinds = {"do_not_call": LeadActivity.Kind.DO_NOT_CALL, "phone_invalid": LeadActivity.Kind.PHONE_INVALID}
+    if getattr(lead, flag) == value:
+        return False
+    Lead.objects.filter(pk=lead.pk).update(**{flag: value})
+    setattr(lead, flag, value)
+    LeadActivity.objects.create(
+        lead=lead,
+        kind=kinds[flag],
+        actor_label=actor_label,
+        old_value=str(not value),
+        new_value=str(value),
+        call_ref=call_ref,
+        message=message[:300],
+    )
+    return True
+
+
+def lead_note_add(*, lead: Lead, author: TeamMember | None, body: str) -> LeadNote:
+    return LeadNote.objects.create(lead=lead, author=author, body=body.strip())

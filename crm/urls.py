@@ -1,0 +1,16 @@
+"""Root URLs. Provider apps mount their own; sandboxes only when PROVIDER_SANDBOX is on."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("crm.urls_core")),
+]
+
+if settings.PROVIDER_SANDBOX:
+    urlpatterns += []
