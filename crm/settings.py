@@ -199,7 +199,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE: dict = {}
+# CELERY_BEAT_SCHEDULE is assembled at the end of this file.
 
 # --- Providers -----------------------------------------------------------------
 PROVIDER_SANDBOX = env.bool("PROVIDER_SANDBOX", default=False)
@@ -220,3 +220,22 @@ TELEPHONY_PROVIDERS = {
 }
 TELEPHONY_CONNECT_TIMEOUT = env.float("TELEPHONY_CONNECT_TIMEOUT", default=3.05)
 TELEPHONY_READ_TIMEOUT = env.float("TELEPHONY_READ_TIMEOUT", default=10.0)
+
+# --- Calling: telephony core, breaker, dispatch -------------------------------
+CELERY_BEAT_SCHEDULE_TELEPHONY: dict = {}
+
+# --- Call Karo configuration and call panel -----------------------------------
+
+# --- Webhooks ------------------------------------------------------------------
+CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {}
+
+# --- Campaigns and scheduler ---------------------------------------------------
+CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {}
+
+# --- Dashboard -----------------------------------------------------------------
+
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE_TELEPHONY,
+    **CELERY_BEAT_SCHEDULE_WEBHOOKS,
+    **CELERY_BEAT_SCHEDULE_CAMPAIGNS,
+}

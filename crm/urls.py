@@ -10,7 +10,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("crm.urls_core")),
+    path("", include("callkaro.urls")),
+    path("", include("acefone.urls")),
 ]
 
 if settings.PROVIDER_SANDBOX:
-    urlpatterns += []
+    urlpatterns += [
+        path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
+        path("sandbox/acefone/", include("acefone.sandbox_urls")),
+    ]

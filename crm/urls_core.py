@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_call_panel, views
 
 app_name = "crm"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:lead_id>/edit/", views.lead_edit, name="lead_edit"),
     path("leads/<int:lead_id>/notes/", views.lead_note_add, name="lead_note_add"),
+    *urls_call_panel.urlpatterns,
 ]
