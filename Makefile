@@ -7,9 +7,11 @@ PORT ?= 8000
 RUN_ENV := DEBUG=true PROVIDER_SANDBOX=true PORT=$(PORT) \
 	SITE_URL=http://127.0.0.1:$(PORT) \
 	CALLKARO_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/callkaro \
-	ACEFONE_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/acefone
+	ACEFONE_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/acefone \
+	ACEFONE_API_TOKEN=sandbox-acefone-token ACEFONE_WEBHOOK_SECRET=sandbox-acefone-webhook \
+	ACEFONE_CALLER_ID=918069000001
 
-.PHONY: run test deps lint bench clean
+.PHONY: run test deps lint bench clean print-run-env
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +38,9 @@ lint: deps
 
 bench: deps
 	$(PY) bench/run_all.py
+
+print-run-env:
+	@echo $(RUN_ENV)
 
 clean:
 	rm -rf var db.sqlite3 staticfiles

@@ -80,6 +80,11 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "services" in item.keywords:
                 item.add_marker(skip)
+    if services_available():
+        skip = pytest.mark.skip(reason="runs its own SQLite stack: covered by the first .ci/run pass")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(skip)
     if not os.path.exists("/usr/bin/chromium"):
         skip = pytest.mark.skip(reason="Chromium is missing: apt-get install -y chromium (.ci/run does it)")
         for item in items:

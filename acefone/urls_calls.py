@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("initiate-acefone-call/", views.initiate_call, name="initiate_call"),
+    path("acefone-call-options/", views.call_options, name="call_options"),
+]

@@ -1,3 +1,5 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views_webhooks import AcefoneWebhookView
+
+urlpatterns: list = [path("acefone-webhook/", AcefoneWebhookView.as_view(), name="webhook")]

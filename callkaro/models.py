@@ -123,7 +123,6 @@ class CallKaroCallLog(BaseCallLog):
     converted = models.BooleanField(null=True, blank=True)
     post_call = models.JSONField(default=dict, blank=True)
     post_call_detail = models.JSONField(default=dict, blank=True)
-    skip_reason = models.CharField(max_length=200, blank=True)
 
     class Meta(BaseCallLog.Meta):
         verbose_name = "Call Karo call"

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_calls
+
+urlpatterns = [
+    path("initiate-callkaro-call/", views_calls.initiate_call, name="initiate_call"),
+    path("callkaro-call-options/", views_calls.call_options, name="call_options"),
+]

@@ -1,3 +1,5 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views_webhooks import CallKaroWebhookView
+
+urlpatterns: list = [path("callkaro-webhook/", CallKaroWebhookView.as_view(), name="webhook")]

@@ -141,4 +141,26 @@ class LeadActivity(models.Model):
         return f"{self.get_kind_display()} on lead {self.lead_id}"
 
 
-from .telephony.models import ProviderWebhookEvent  # noqa: E402,F401  (registered under the crm app)
+from .telephony.models import CallOutcomeRule, ProviderWebhookEvent, SandboxRequest  # noqa: E402,F401  (registered under the crm app)
+
+
+class DoNotCallEntry(models.Model):
+    """A number nobody may dial, through either provider. Checked again just before every dial."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Added by hand"
+        CALL_OPT_OUT = "call_opt_out", "Opt-out detected from a call"
+        IMPORT = "import", "Imported"
+
+    phone = models.CharField("number (E.164)", max_length=20, unique=True)
+    reason = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "do-not-call number"
+
+    def __str__(self) -> str:
+        return self.phone

@@ -12,10 +12,10 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Run-time files: the file-system broker, the file cache, beat's schedule.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 # --- General -----------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
@@ -225,14 +225,94 @@ TELEPHONY_READ_TIMEOUT = env.float("TELEPHONY_READ_TIMEOUT", default=10.0)
 
 # --- Calling: telephony core, breaker, dispatch -------------------------------
 CELERY_BEAT_SCHEDULE_TELEPHONY: dict = {}
+# Dotted paths to ``check(call_log) -> str | None``, run just before each dial; a string skips it.
+TELEPHONY_PRE_DIAL_CHECKS = ["crm.telephony.checks.lead_still_callable"]
+# Retries only where the provider provably did not take the request (refused, 429, 503).
+TELEPHONY_HTTP_RETRIES = env.int("TELEPHONY_HTTP_RETRIES", default=2)
+TELEPHONY_HTTP_BACKOFF = env.float("TELEPHONY_HTTP_BACKOFF", default=0.3)
+TELEPHONY_BREAKER_THRESHOLD = env.int("TELEPHONY_BREAKER_THRESHOLD", default=5)
+TELEPHONY_BREAKER_COOLDOWN = env.float("TELEPHONY_BREAKER_COOLDOWN", default=30)
+ACEFONE_CALL_TIMEOUT = env.int("ACEFONE_CALL_TIMEOUT", default=30)
+ACEFONE_TIME_ZONE = env.str("ACEFONE_TIME_ZONE", default="Asia/Kolkata")
+# Provider sandboxes (mounted only when PROVIDER_SANDBOX is on). Faults may also be set at
+# runtime through the cache: crm.telephony.sandbox.sandbox_faults_set(provider, **faults).
+SANDBOX_WEBHOOK_DELAY = env.float("SANDBOX_WEBHOOK_DELAY", default=2.0)
+SANDBOX_DUPLICATE_RATE = env.float("SANDBOX_DUPLICATE_RATE", default=0.2)
+SANDBOX_OUTCOME_WEIGHTS = {
+    "callkaro": {"connected": 6, "no_answer": 2, "rejected": 1, "voicemail": 1},
+    "acefone": {"answered": 7, "missed": 3},
+}
+# Per provider: latency_ms, status (e.g. 503 or 429), retry_after, timeout (sleep past the read timeout).
+SANDBOX_FAULTS: dict = {"callkaro": {}, "acefone": {}}
 
 # --- Call Karo configuration and call panel -----------------------------------
+# Starting calls: at most this many per user per window (seconds), counted in the shared cache.
+CALL_START_RATE_LIMIT = env.int("CALL_START_RATE_LIMIT", default=30)
+CALL_START_RATE_WINDOW = 60
+# The call-history fragment re-polls this often while a call is not final.
+CALL_HISTORY_POLL_SECONDS = env.int("CALL_HISTORY_POLL_SECONDS", default=3)
 
 # --- Webhooks ------------------------------------------------------------------
-CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {}
+# Bodies above this are refused with 413 before they are parsed (a Call Karo transcript is a few kB).
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
+# A call not final this long after its expected end is reconciled (Acefone) or marked `unknown`.
+TELEPHONY_STUCK_CALL_MINUTES = env.int("TELEPHONY_STUCK_CALL_MINUTES", default=30)
+# How each provider's webhook body becomes CallEvents; used by the views and by reprocess_webhooks.
+TELEPHONY_WEBHOOK_PARSERS = {
+    "callkaro": "callkaro.webhooks.parse_payload",
+    "acefone": "acefone.webhooks.parse_payload",
+}
+# Dotted paths of ``reconcile(*, call_logs: list) -> int`` that settle stuck calls from a provider's records.
+TELEPHONY_STUCK_CALL_RECONCILERS = {"acefone": "acefone.webhooks.call_records_reconcile"}
+# Dotted paths of ``hook(call_log, provider: str) -> None``, run after commit when a call turns final.
+TELEPHONY_CALL_FINAL_HOOKS: list = []
+# The worker's autodiscovery finds only `<app>.tasks`; this module lives in crm.telephony.
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "crm.telephony.webhook_tasks"]
+CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {
+    "webhooks-rematch-unmatched": {
+        "task": "telephony.webhook_events_rematch",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
+    "webhooks-settle-stuck-calls": {
+        "task": "telephony.calls_stuck_settle",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+}
 
 # --- Campaigns and scheduler ---------------------------------------------------
-CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {}
+# The scheduler claims due rows from the database every few seconds (design 6): no long ETAs.
+CAMPAIGN_SCHEDULER_INTERVAL_SECONDS = env.float("CAMPAIGN_SCHEDULER_INTERVAL_SECONDS", default=5.0)
+CAMPAIGN_SCHEDULER_BATCH = env.int("CAMPAIGN_SCHEDULER_BATCH", default=500)  # most rows claimed per tick
+# Most campaign rows claimed but not yet taken by a worker: the dispatcher pages, never floods the broker.
+CAMPAIGN_MAX_QUEUED = env.int("CAMPAIGN_MAX_QUEUED", default=200)
+# All AI calls live at once (reps' clicks included), and the part of it kept free for reps' own clicks.
+CAMPAIGN_GLOBAL_MAX_LIVE = env.int("CAMPAIGN_GLOBAL_MAX_LIVE", default=50)
+CAMPAIGN_RESERVED_FOR_REPS = env.int("CAMPAIGN_RESERVED_FOR_REPS", default=5)
+# A live call with no webhook for this long stops counting against a campaign's concurrency.
+CAMPAIGN_LIVE_CALL_MAX_MINUTES = env.int("CAMPAIGN_LIVE_CALL_MAX_MINUTES", default=30)
+# A row left `queued` this long lost its message: enqueue it again (the claim makes that harmless).
+CAMPAIGN_QUEUED_STUCK_SECONDS = env.int("CAMPAIGN_QUEUED_STUCK_SECONDS", default=120)
+# A row left `dispatching` this long had its worker killed mid-dial: mark it `unknown`, never re-dial.
+CAMPAIGN_DISPATCHING_STUCK_SECONDS = env.int("CAMPAIGN_DISPATCHING_STUCK_SECONDS", default=180)
+# Resume a campaign paused by an open Call Karo breaker once the breaker closes.
+CAMPAIGN_AUTO_RESUME = env.bool("CAMPAIGN_AUTO_RESUME", default=True)
+CAMPAIGN_BULK_CHUNK = env.int("CAMPAIGN_BULK_CHUNK", default=2000)
+CAMPAIGN_CSV_MAX_BYTES = env.int("CAMPAIGN_CSV_MAX_BYTES", default=10 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {
+    "callkaro-scheduler-tick": {
+        "task": "callkaro.scheduler_tick",
+        "schedule": CAMPAIGN_SCHEDULER_INTERVAL_SECONDS,
+        "options": {"expires": CAMPAIGN_SCHEDULER_INTERVAL_SECONDS * 2},
+    },
+}
+TELEPHONY_PRE_DIAL_CHECKS = [
+    *TELEPHONY_PRE_DIAL_CHECKS,
+    "crm.dnc.do_not_call_check",
+    "callkaro.campaigns.campaign_lead_eligible",
+]
+TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaigns.on_call_final"]
 
 # --- Dashboard -----------------------------------------------------------------
 

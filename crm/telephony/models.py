@@ -23,6 +23,7 @@ class BaseCallLog(models.Model):
     error_message = models.TextField(blank=True)
     metadata_sent = models.JSONField(default=dict, blank=True)
     dispatch_attempts = models.PositiveSmallIntegerField(default=0)
+    skip_reason = models.CharField(max_length=200, blank=True, help_text="Why a pre-dial check cancelled it.")
     scheduled_at = models.DateTimeField(null=True, blank=True, help_text="When to dial; empty means now.")
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
@@ -82,3 +83,75 @@ class ProviderWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} event {self.pk} ({self.outcome})"
+
+
+class SandboxRequest(models.Model):
+    """Every request a provider sandbox received, so a test or a person can see what was sent."""
+
+    provider = models.CharField(max_length=20)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    headers = models.JSONField(default=dict, blank=True, help_text="Secrets masked.")
+    body = models.JSONField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.method} {self.path} -> {self.response_status}"
+
+
+def _lead_stage_choices() -> list[tuple[str, str]]:
+    from crm.models import LeadStage  # late: crm.models imports this module
+
+    return LeadStage.choices
+
+
+class CallOutcomeRule(models.Model):
+    """One row of the table that turns a finished call into a lead change; admins edit it.
+
+    Every active rule whose conditions all hold applies. Of the stages they name, the furthest
+    along wins, and a lead never moves backwards (see ``crm.telephony.outcomes.STAGE_RANK``).
+    """
+
+    class Flag(models.TextChoices):
+        DO_NOT_CALL = "do_not_call", "Do not call"
+        PHONE_INVALID = "phone_invalid", "Phone number invalid"
+
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=100, help_text="Display order only.")
+    provider = models.CharField(max_length=20, blank=True, help_text="callkaro or acefone; blank means any.")
+    call_status = models.CharField(
+        max_length=20, choices=CallStatus.choices, blank=True, help_text="Blank means any final status."
+    )
+    hangup_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Call Karo hangup_reason or Acefone hangup_cause; several separated by |. Blank means any.",
+    )
+    converted = models.BooleanField(
+        null=True, blank=True, help_text="Yes: only calls the provider marked converted. Blank means either."
+    )
+    post_call_key = models.CharField(
+        max_length=80, blank=True, help_text="A key of the post-call data, e.g. lead_status. Blank means none needed."
+    )
+    post_call_values = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Values of that key that match, separated by |, any case. Blank means any true value.",
+    )
+    set_stage = models.CharField(
+        max_length=20, choices=_lead_stage_choices, blank=True, help_text="Blank leaves the stage as it is."
+    )
+    set_flag = models.CharField(max_length=20, choices=Flag.choices, blank=True)
+
+    class Meta:
+        app_label = "crm"
+        ordering = ["order", "id"]
+        verbose_name = "call outcome rule"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,72 @@
+"""Acefone click-to-call behind the common provider interface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from crm.telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
+from crm.telephony.errors import ProviderConfigError, ProviderUnsupported
+
+from .client import AcefoneClient
+
+
+class AcefoneProvider(TelephonyProvider):
+    name = "acefone"
+    label = "Acefone (human)"
+    call_log_model = "acefone.AcefoneCallLog"
+    supports_scheduling = False
+
+    def client(self) -> AcefoneClient:
+        if not settings.ACEFONE_API_TOKEN:
+            raise ProviderConfigError("ACEFONE_API_TOKEN is not set")
+        return AcefoneClient(
+            api_token=settings.ACEFONE_API_TOKEN,
+            base_url=settings.ACEFONE_BASE_URL,
+            time_zone=getattr(settings, "ACEFONE_TIME_ZONE", "Asia/Kolkata"),
+        )
+
+    def call_log_defaults(self, *, lead: Any, team_member: Any, options: CallOptions) -> dict[str, Any]:
+        """The rep's agent number (rung first) and our caller id; refuses what Acefone cannot do."""
+        if options.schedule_at is not None:
+            raise ProviderUnsupported("Acefone cannot schedule a call", provider=self.name)
+        if not settings.ACEFONE_API_TOKEN:
+            raise ProviderConfigError("Acefone is not configured (ACEFONE_API_TOKEN missing)")
+        agent_number = getattr(team_member, "acefone_agent_number", "") if team_member else ""
+        if not agent_number:
+            raise ProviderConfigError("This team member has no Acefone agent number")
+        return {"agent_number": agent_number, "caller_id": settings.ACEFONE_CALLER_ID}
+
+    def request_for(self, call_log: Any) -> PlaceCallRequest:
+        return PlaceCallRequest(
+            call_log_id=call_log.pk,
+            lead_id=call_log.lead_id,
+            to_number=call_log.to_number,
+            team_member_id=call_log.team_member_id,
+            agent_number=call_log.agent_number,
+            caller_id=call_log.caller_id,
+            options=CallOptions(metadata=dict(call_log.metadata_sent or {})),
+        )
+
+    def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
+        if request.options.schedule_at is not None:
+            raise ProviderUnsupported("Acefone cannot schedule a call", provider=self.name)
+        with self.client() as client:
+            return client.click_to_call(
+                agent_number=request.agent_number,
+                destination_number=request.to_number,
+                caller_id=request.caller_id or settings.ACEFONE_CALLER_ID,
+                call_timeout=getattr(settings, "ACEFONE_CALL_TIMEOUT", None),
+                custom_identifier=request.call_log_id,
+            )
+
+    def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:
+        from . import webhooks  # written beside this module; imported lazily
+
+        return webhooks.parse_payload(payload)
+
+    def call_records(self, from_date: Any, to_date: Any, page: int = 1, limit: int = 100) -> list[dict]:
+        with self.client() as client:
+            return client.call_records(from_date, to_date, page=page, limit=limit)

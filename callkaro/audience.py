@@ -1,0 +1,203 @@
+"""Who a campaign calls: a lead filter, or an uploaded CSV (phone, name and extra columns).
+
+Both end as a stream of ``AudienceMember`` rows, so that preview and launch treat them alike.
+Reps only ever reach their own leads: the filter goes through ``lead_queryset_for``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from crm.dnc import normalise_number
+from crm.models import Lead, LeadActivity, LeadSource, TeamMember
+from crm.selectors import lead_queryset_for, team_member_for
+
+from .models import CallKaroCallLog
+
+PHONE_COLUMNS = ("phone", "phone_number", "mobile", "number", "to_number")
+NAME_COLUMNS = ("name", "full_name", "lead_name")
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    stage: str = ""
+    source: str = ""
+    assignee_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    not_called_days: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("created_from", "created_to"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LeadFilter:
+        def _date(value: Any) -> dt.date | None:
+            return dt.date.fromisoformat(value) if value else None
+
+        def _int(value: Any) -> int | None:
+            return int(value) if value not in (None, "") else None
+
+        return cls(
+            stage=data.get("stage") or "",
+            source=data.get("source") or "",
+            assignee_id=_int(data.get("assignee_id")),
+            created_from=_date(data.get("created_from")),
+            created_to=_date(data.get("created_to")),
+            not_called_days=_int(data.get("not_called_days")),
+        )
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    phone: str  # E.164
+    name: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CsvParseResult:
+    rows: list[CsvRow] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line number, phone)
+
+
+def audience_filter_queryset(*, user: AbstractBaseUser, lead_filter: LeadFilter) -> QuerySet[Lead]:
+    """The leads a filter selects, within what the user may see (reps: their own leads)."""
+    qs = lead_queryset_for(user)
+    if lead_filter.stage:
+        qs = qs.filter(stage=lead_filter.stage)
+    if lead_filter.source:
+        qs = qs.filter(source=lead_filter.source)
+    if lead_filter.assignee_id:
+        qs = qs.filter(assigned_to_id=lead_filter.assignee_id)
+    tz = timezone.get_current_timezone()
+    if lead_filter.created_from:
+        qs = qs.filter(created_at__gte=dt.datetime.combine(lead_filter.created_from, dt.time.min, tzinfo=tz))
+    if lead_filter.created_to:
+        end = dt.datetime.combine(lead_filter.created_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        qs = qs.filter(created_at__lt=end)
+    if lead_filter.not_called_days:
+        since = timezone.now() - dt.timedelta(days=lead_filter.not_called_days)
+        recent_ai = CallKaroCallLog.objects.filter(lead=OuterRef("pk"), created_at__gte=since).exclude(
+            status__in=["scheduled", "queued", "cancelled"]
+        )
+        qs = qs.filter(~Exists(recent_ai))
+        try:  # human calls count too, when the Acefone app is there
+            from acefone.models import AcefoneCallLog
+
+            qs = qs.filter(~Exists(AcefoneCallLog.objects.filter(lead=OuterRef("pk"), created_at__gte=since)))
+        except ImportError:  # pragma: no cover
+            pass
+    return qs
+
+
+def audience_csv_parse(data: bytes | str) -> CsvParseResult:
+    """Read an upload. Bad rows are reported by line number and the good rows kept."""
+    result = CsvParseResult()
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            result.errors.append((1, "The file is not UTF-8 text"))
+            return result
+    else:
+        text = data
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    phone_col = next((h for h in headers if h in PHONE_COLUMNS), None)
+    if phone_col is None:
+        result.errors.append((1, "No phone column (expected one of: " + ", ".join(PHONE_COLUMNS) + ")"))
+        return result
+    name_col = next((h for h in headers if h in NAME_COLUMNS), None)
+    seen: set[str] = set()
+    for raw in reader:
+        line = reader.line_num
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
+        phone = normalise_number(row.get(phone_col, ""))
+        if not phone:
+            result.errors.append((line, f"Invalid phone number: {row.get(phone_col, '')!r}"))
+            continue
+        if phone in seen:
+            result.duplicates.append((line, phone))
+            continue
+        seen.add(phone)
+        extras = {k: v for k, v in row.items() if k and k not in (phone_col, name_col) and v}
+        name = row.get(name_col, "") if name_col else ""
+        result.rows.append(CsvRow(line=line, phone=phone, name=name or phone, metadata=extras))
+    return result
+
+
+@dataclass(frozen=True)
+class AudienceMember:
+    lead_id: int | None  # None: a CSV number with no lead yet (created on launch)
+    phone: str
+    assigned_to_id: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    line: int | None = None
+
+
+def audience_from_filter(qs: QuerySet[Lead], *, chunk_size: int = 2000) -> Iterator[AudienceMember]:
+    """Stream leads ordered by phone, so duplicates sit side by side and memory stays constant."""
+    rows = qs.filter(phone_invalid=False).order_by("phone", "id").values_list("id", "phone", "assigned_to_id")
+    for lead_id, phone, assignee in rows.iterator(chunk_size=chunk_size):
+        yield AudienceMember(lead_id=lead_id, phone=str(phone), assigned_to_id=assignee)
+
+
+def audience_from_csv(
+    parsed: CsvParseResult, *, user: AbstractBaseUser, create: bool = False
+) -> tuple[list[AudienceMember], list[tuple[int, str]]]:
+    """Match CSV numbers to existing leads (by phone), or, on launch, create them as ``csv_import``.
+
+    A rep's upload may not reach another member's lead: that row becomes an error.
+    """
+    member = team_member_for(user)
+    visible = lead_queryset_for(user)
+    by_phone: dict[str, tuple[int, int | None]] = {}
+    phones = [r.phone for r in parsed.rows]
+    for i in range(0, len(phones), 1000):
+        for lead_id, phone, assignee in (
+            Lead.objects.filter(phone__in=phones[i : i + 1000])
+            .order_by("id")
+            .values_list("id", "phone", "assigned_to_id")
+        ):
+            by_phone.setdefault(str(phone), (lead_id, assignee))
+    visible_ids = set(visible.filter(pk__in=[v[0] for v in by_phone.values()]).values_list("pk", flat=True))
+    members: list[AudienceMember] = []
+    errors: list[tuple[int, str]] = []
+    for row in parsed.rows:
+        found = by_phone.get(row.phone)
+        if found and found[0] not in visible_ids:
+            errors.append((row.line, "The number belongs to another team member's lead"))
+            continue
+        lead_id, assignee = found if found else (None, None)
+        if lead_id is None and create:
+            lead_id, assignee = _csv_lead_create(row, member)
+        members.append(
+            AudienceMember(
+                lead_id=lead_id, phone=row.phone, assigned_to_id=assignee, metadata=row.metadata, line=row.line
+            )
+        )
+    return members, errors
+
+
+def _csv_lead_create(row: CsvRow, member: TeamMember | None) -> tuple[int, int | None]:
+    assignee = member if member is not None and not member.user.has_perm("crm.view_all_leads") else None
+    lead = Lead.objects.create(name=row.name[:160], phone=row.phone, source=LeadSource.CSV_IMPORT, assigned_to=assignee)
+    LeadActivity.objects.create(
+        lead=lead, kind=LeadActivity.Kind.CREATED, actor=member, new_value=lead.stage, message="Campaign CSV upload"
+    )
+    return lead.pk, lead.assigned_to_id

@@ -1,0 +1,125 @@
+"""Call Karo AI behind the common provider interface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from crm.telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
+from crm.telephony.errors import ProviderConfigError, ProviderUnsupported
+
+from .client import CallKaroClient
+
+
+class CallKaroProvider(TelephonyProvider):
+    name = "callkaro"
+    label = "Call Karo AI"
+    call_log_model = "callkaro.CallKaroCallLog"
+    supports_scheduling = True
+
+    def config(self):
+        from .config import get_effective_config
+
+        return get_effective_config()
+
+    def client(self) -> CallKaroClient:
+        """A client with the credentials in force now (a key saved on the config page wins)."""
+        config = self.config()
+        if not config.api_key:
+            raise ProviderConfigError("Call Karo has no API key: set it on the configuration page")
+        if not config.is_enabled:
+            raise ProviderConfigError("Call Karo calling is disabled on the configuration page")
+        return CallKaroClient(api_key=config.api_key, base_url=config.base_url, time_zone=config.time_zone)
+
+    # --- what call_place asks of a provider ----------------------------------------------------
+    def call_log_defaults(self, *, lead: Any, team_member: Any, options: CallOptions) -> dict[str, Any]:
+        """Model fields for a new call log from the options; raises ProviderConfigError when unusable."""
+        from .models import CallKaroAgent
+
+        config = self.config()
+        if not config.is_configured:
+            raise ProviderConfigError("Call Karo is not configured (API key missing or calling disabled)")
+        agent_id = options.agent_id or config.default_agent_id
+        if not agent_id:
+            raise ProviderConfigError("No AI agent chosen and no default agent configured")
+        fields: dict[str, Any] = {
+            "agent": CallKaroAgent.objects.filter(agent_id=agent_id).first(),
+            "language": options.language,
+            "number_of_retries": options.number_of_retries,
+            "gap_between_retries": options.gap_between_retries,
+            "priority": options.priority,
+            "min_trigger_time": options.min_trigger_time,
+            "max_trigger_time": options.max_trigger_time,
+        }
+        if options.agent_id and fields["agent"] is None:
+            fields["metadata_extra"] = {"agent_id": options.agent_id}
+        return fields
+
+    def request_for(self, call_log: Any) -> PlaceCallRequest:
+        """Rebuild the request from the stored row, so a dispatch in another process sends the same call."""
+        agent_id = ""
+        if call_log.agent_id:
+            agent_id = call_log.agent.agent_id
+        agent_id = agent_id or (call_log.metadata_sent or {}).get("agent_id", "") or self.config().default_agent_id
+        batch_id = call_log.campaign.batch_id if call_log.campaign_id else ""
+        metadata = {k: v for k, v in (call_log.metadata_sent or {}).items() if k != "agent_id"}
+        options = CallOptions(
+            agent_id=agent_id,
+            language=call_log.language,
+            number_of_retries=call_log.number_of_retries,
+            gap_between_retries=call_log.gap_between_retries,
+            priority=call_log.priority,
+            min_trigger_time=call_log.min_trigger_time,
+            max_trigger_time=call_log.max_trigger_time,
+            batch_id=batch_id,
+            metadata=metadata,
+        )
+        return PlaceCallRequest(
+            call_log_id=call_log.pk,
+            lead_id=call_log.lead_id,
+            to_number=call_log.to_number,
+            team_member_id=call_log.team_member_id,
+            options=options,
+        )
+
+    # --- the interface -----------------------------------------------------------------------
+    def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
+        options = request.options
+        metadata = {**options.metadata, "call_log_id": request.call_log_id, "lead_id": request.lead_id}
+        with self.client() as client:
+            return client.outbound_call(
+                to_number=request.to_number,
+                agent_id=options.agent_id or self.config().default_agent_id,
+                batch_id=options.batch_id,
+                metadata=metadata,
+                schedule_at=options.schedule_at,
+                min_trigger_time=options.min_trigger_time,
+                max_trigger_time=options.max_trigger_time,
+                carry_over=options.carry_over,
+                number_of_retries=options.number_of_retries,
+                gap_between_retries=options.gap_between_retries,
+                priority=options.priority,
+                language=options.language,
+            )
+
+    def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:
+        from . import webhooks  # written beside this module; imported lazily to keep the app loadable
+
+        return webhooks.parse_payload(payload)
+
+    def cancel_call(self, *, call_log: Any) -> None:
+        """Withdraw a call handed to Call Karo with a schedule_at."""
+        request = self.request_for(call_log)
+        if not request.options.agent_id:
+            raise ProviderUnsupported("No agent id to cancel the scheduled call with", provider=self.name)
+        with self.client() as client:
+            client.delete_scheduled_call(request.options.agent_id, call_log.to_number)
+
+    def check_credentials(self) -> bool:
+        with self.client() as client:
+            return client.check_credentials()
+
+    def create_campaign(self, name: str, agent_id: str | None = None) -> str:
+        with self.client() as client:
+            return client.create_campaign(name, agent_id)

@@ -1,0 +1,110 @@
+"""Reads for Call Karo configuration and AI agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from crm import crypto
+from crm.models import TeamMember
+from crm.selectors import team_member_for
+
+from .config import config_row, get_effective_config
+from .models import CallKaroAgent
+
+
+def agent_list() -> QuerySet[CallKaroAgent]:
+    """Every agent, for the config page."""
+    return CallKaroAgent.objects.prefetch_related("team_members").order_by("-is_active", "name")
+
+
+def agents_for_user(user: AbstractBaseUser) -> QuerySet[CallKaroAgent]:
+    """Active agents the user may call with: their assigned ones plus the default; every active one
+    for managers and admins (those who may call every lead)."""
+    qs = CallKaroAgent.objects.filter(is_active=True).order_by("name")
+    if user.has_perm("crm.view_all_leads") or user.has_perm("crm.configure_calling"):
+        return qs
+    default_id = get_effective_config().default_agent_id
+    cond = Q(agent_id=default_id) if default_id else Q(pk__in=[])
+    member = team_member_for(user)
+    if member is not None:
+        cond |= Q(team_members=member)
+    return qs.filter(cond).distinct()
+
+
+def agent_for_user(user: AbstractBaseUser, agent_id: str) -> CallKaroAgent | None:
+    """The active agent with this provider id, if the user may use it."""
+    return agents_for_user(user).filter(agent_id=agent_id).first()
+
+
+def agents_api_rows(user: AbstractBaseUser) -> list[dict]:
+    default_id = get_effective_config().default_agent_id
+    return [
+        {"agent_id": a.agent_id, "name": a.name, "language": a.language, "is_default": a.agent_id == default_id}
+        for a in agents_for_user(user)
+    ]
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """What the config page may show about secrets: where they come from and a mask, never the value."""
+
+    api_key_mask: str
+    api_key_source: str  # "saved", "environment" or ""
+    default_agent_id: str
+    default_agent_source: str
+    webhook_secret_count: int
+    webhook_secret_source: str
+    webhook_url_masked: str
+    time_zone: str
+    is_enabled: bool
+    is_configured: bool
+    acefone_token_mask: str
+    base_url: str
+
+
+def webhook_url(token: str) -> str:
+    """The URL to paste into Call Karo's dashboard (the sender cannot set headers, so a query token)."""
+    return f"{settings.SITE_URL.rstrip('/')}/callkaro-webhook/?token={token}"
+
+
+def config_summary() -> ConfigSummary:
+    row = config_row()
+    effective = get_effective_config()
+    if row is not None and row.api_key_encrypted:
+        key_source, key_mask = "saved", "••••" + row.api_key_last4
+    elif settings.CALLKARO_API_KEY:
+        key_source, key_mask = "environment", crypto.mask(settings.CALLKARO_API_KEY)
+    else:
+        key_source, key_mask = "", ""
+    if row is not None and row.default_agent_id:
+        agent_source = "saved"
+    else:
+        agent_source = "environment" if settings.CALLKARO_DEFAULT_AGENT_ID else ""
+    if row is not None and row.webhook_secrets_encrypted:
+        secret_source = "saved"
+    else:
+        secret_source = "environment" if settings.CALLKARO_WEBHOOK_SECRET else ""
+    newest = effective.webhook_secrets[0] if effective.webhook_secrets else ""
+    return ConfigSummary(
+        api_key_mask=key_mask,
+        api_key_source=key_source,
+        default_agent_id=effective.default_agent_id,
+        default_agent_source=agent_source,
+        webhook_secret_count=len(effective.webhook_secrets),
+        webhook_secret_source=secret_source,
+        webhook_url_masked=webhook_url(crypto.mask(newest)) if newest else "",
+        time_zone=effective.time_zone,
+        is_enabled=effective.is_enabled,
+        is_configured=effective.is_configured,
+        acefone_token_mask=crypto.mask(settings.ACEFONE_API_TOKEN),
+        base_url=effective.base_url,
+    )
+
+
+def team_members_for_numbers() -> QuerySet[TeamMember]:
+    """Active members, for the Acefone agent-number table."""
+    return TeamMember.objects.filter(is_active=True).select_related("user").order_by("name")

@@ -1,0 +1,18 @@
+"""Call Karo's Celery tasks. Thin: each calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# The dispatch task that the scheduler enqueues lives in crm.telephony, which Celery's
+# autodiscovery (``<app>.tasks`` of installed apps) does not reach: register it with the worker here.
+from crm.telephony import tasks as telephony_tasks  # noqa: F401
+
+
+@shared_task(name="callkaro.scheduler_tick", ignore_result=True)
+def scheduler_tick_task() -> dict:
+    """The beat task (every few seconds): claim due scheduled and campaign calls, recover stuck ones."""
+    from .scheduler import scheduler_tick
+
+    result = scheduler_tick()
+    return {"claimed": len(result.claimed), "requeued": len(result.requeued), "unknown": result.marked_unknown}

@@ -1,0 +1,208 @@
+"""Campaign pages and the JSON endpoints: same services, clear 4xx errors, permissions on the server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from callkaro.models import CallKaroCallLog, CallKaroCampaign
+from crm.telephony.status import CallStatus
+from crm.tests.factories import LeadFactory
+
+from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
+from .campaign_fixtures import launch
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("office_hours")]
+
+CREATE = "/create-callkaro-campaign/"
+SCHEDULE = "/schedule-campaign-call/"
+
+
+def post_json(client, url, body):
+    return client.post(url, data=json.dumps(body), content_type="application/json")
+
+
+def test_the_paths_and_names_are_fixed():
+    assert reverse("callkaro:create_campaign") == CREATE
+    assert reverse("callkaro:schedule_campaign_call") == SCHEDULE
+    assert reverse("callkaro:campaign_list") == "/campaigns/"
+
+
+def test_create_campaign_preview_writes_nothing_then_launch(manager_client, rep, agent, http):
+    LeadFactory.create_batch(3, assigned_to=rep)
+    body = {"name": "Q4", "agent_id": "agent-1", "max_retries": 1, "audience": {"filter": {"stage": "new"}}}
+    response = post_json(manager_client, CREATE, {**body, "preview": True})
+    assert response.status_code == 200
+    assert response.json()["preview"]["eligible"] == 3
+    assert response.json()["preview"]["estimated_calls"] == 6
+    assert not CallKaroCampaign.objects.exists()
+
+    response = post_json(manager_client, CREATE, body)
+    assert response.status_code == 201
+    data = response.json()["campaign"]
+    assert data["batch_id"] == "batch-1" and data["total_leads"] == 3 and data["status"] == "running"
+
+
+def test_create_campaign_with_rows_reports_bad_rows_by_line(manager_client, agent, http):
+    rows = [{"phone": "9876543210", "name": "Asha", "plan": "gold"}, {"phone": "123", "name": "Bad"}]
+    response = post_json(manager_client, CREATE, {"name": "CSV", "agent_id": "agent-1", "audience": {"rows": rows}})
+    assert response.status_code == 201
+    assert response.json()["bad_rows"] == [{"line": 3, "error": "Invalid phone number: '123'"}]
+    row = CallKaroCallLog.objects.get()
+    assert row.metadata_sent["plan"] == "gold"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "text"),
+    [
+        ("not json", 400, "JSON"),
+        ({"name": "x", "agent_id": "nope"}, 400, "agent"),
+        ({"name": "", "agent_id": "agent-1"}, 400, "name"),
+        ({"name": "x", "agent_id": "agent-1", "priority": 500}, 400, "Priority"),
+        ({"name": "x", "agent_id": "agent-1", "calling_hours_start": "25:00"}, 400, "HH:MM"),
+        ({"name": "x", "agent_id": "agent-1", "time_zone": "Mars/Base"}, 400, "time zone"),
+    ],
+)
+def test_create_campaign_errors_are_clear_4xx(manager_client, agent, http, body, status, text):
+    if isinstance(body, str):
+        response = manager_client.post(CREATE, data=body, content_type="application/json")
+    else:
+        response = post_json(manager_client, CREATE, body)
+    assert response.status_code == status
+    assert text.lower() in response.json()["error"].lower()
+
+
+def test_callkaro_down_is_a_503_and_nothing_is_created(manager_client, rep, agent, http):
+    LeadFactory(assigned_to=rep)
+    http.replace("POST", "https://callkaro.test/call/campaign", status=503, json={"message": "down"})
+    response = post_json(manager_client, CREATE, {"name": "x", "agent_id": "agent-1"})
+    assert response.status_code == 503
+    assert not CallKaroCampaign.objects.exists()
+
+
+def test_a_rep_builds_only_from_their_own_leads(rep_client, rep, rep2, agent, http):
+    mine = LeadFactory(assigned_to=rep)
+    LeadFactory(assigned_to=rep2)
+    body = {"name": "Mine", "agent_id": "agent-1", "audience": {"filter": {"assignee_id": rep2.pk}}}
+    response = post_json(rep_client, CREATE, body)
+    assert response.status_code == 201
+    campaign = CallKaroCampaign.objects.get()
+    assert list(campaign.calls.values_list("lead_id", flat=True)) == [mine.pk]
+
+
+def test_schedule_campaign_call_adds_then_reschedules_one_lead(manager, manager_client, rep, agent, http):
+    campaign = launch(manager.user, agent)
+    lead = LeadFactory(assigned_to=rep)
+    body = {"campaign_id": campaign.pk, "lead_id": lead.pk, "scheduled_at": "2026-11-24T10:00:00+05:30"}
+    response = post_json(manager_client, SCHEDULE, body)
+    assert response.status_code == 201 and response.json()["created"] is True
+    response = post_json(manager_client, SCHEDULE, {**body, "scheduled_at": "2026-11-25T10:00:00+05:30"})
+    assert response.status_code == 200 and response.json()["created"] is False
+    row = CallKaroCallLog.objects.get(pk=response.json()["call_log_id"])
+    assert row.scheduled_at.isoformat() == "2026-11-25T04:30:00+00:00"
+    assert campaign.calls.filter(lead=lead).count() == 1
+
+
+def test_schedule_campaign_call_errors(manager, manager_client, rep_client, rep, rep2, agent, http):
+    campaign = launch(manager.user, agent)
+    theirs = LeadFactory(assigned_to=rep2)
+    assert post_json(manager_client, SCHEDULE, {"campaign_id": campaign.pk}).status_code == 400
+    assert post_json(manager_client, SCHEDULE, {"campaign_id": 999, "lead_id": theirs.pk}).status_code == 404
+    # A rep cannot touch a manager's campaign, nor see another rep's lead.
+    assert post_json(rep_client, SCHEDULE, {"campaign_id": campaign.pk, "lead_id": theirs.pk}).status_code == 404
+    campaign.status = CallKaroCampaign.Status.COMPLETED
+    campaign.save()
+    response = post_json(manager_client, SCHEDULE, {"campaign_id": campaign.pk, "lead_id": theirs.pk})
+    assert response.status_code == 409
+
+
+def test_builder_preview_confirm_flow(manager_client, rep, agent, http):
+    LeadFactory.create_batch(2, assigned_to=rep)
+    form = {
+        "name": "Builder",
+        "agent": agent.pk,
+        "audience_kind": "filter",
+        "calling_hours_start": "09:00",
+        "calling_hours_end": "21:00",
+        "retry_owner": "scheduler",
+        "max_retries": 1,
+        "retry_gaps_minutes": "30,60",
+        "priority": 0,
+        "pace_per_minute": 10,
+        "max_concurrent": 5,
+    }
+    response = manager_client.post(reverse("callkaro:campaign_new"), form)
+    assert response.status_code == 302 and response.url == reverse("callkaro:campaign_preview")
+    page = manager_client.get(response.url)
+    assert page.status_code == 200
+    assert page.context["preview"].eligible == 2
+    assert not CallKaroCampaign.objects.exists()
+    response = manager_client.post(reverse("callkaro:campaign_preview"))
+    campaign = CallKaroCampaign.objects.get()
+    assert response.url == reverse("callkaro:campaign_detail", args=[campaign.pk])
+    assert campaign.retry_gaps_minutes == [30, 60] and campaign.total_leads == 2
+
+
+def test_builder_csv_upload(manager_client, agent, http):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("leads.csv", b"phone,name\n9876543210,Asha\nbad,Bad\n", content_type="text/csv")
+    form = {
+        "name": "CSV",
+        "agent": agent.pk,
+        "audience_kind": "csv",
+        "csv_file": upload,
+        "calling_hours_start": "09:00",
+        "calling_hours_end": "21:00",
+        "retry_owner": "scheduler",
+        "max_retries": 0,
+        "priority": 0,
+        "pace_per_minute": 10,
+        "max_concurrent": 5,
+    }
+    response = manager_client.post(reverse("callkaro:campaign_new"), form)
+    assert response.status_code == 302
+    page = manager_client.get(reverse("callkaro:campaign_preview"))
+    assert b"Line 3" in page.content
+    manager_client.post(reverse("callkaro:campaign_preview"))
+    assert CallKaroCampaign.objects.get().total_leads == 1
+
+
+def test_detail_page_live_fragment_and_buttons(manager, manager_client, rep, agent, http):
+    LeadFactory.create_batch(2, assigned_to=rep)
+    campaign = launch(manager.user, agent)
+    url = reverse("callkaro:campaign_detail", args=[campaign.pk])
+    page = manager_client.get(url)
+    assert page.status_code == 200 and b'hx-trigger="every 3s"' in page.content
+    fragment = manager_client.get(url, HTTP_HX_REQUEST="true")
+    assert b"<html" not in fragment.content and b"campaign-progress" in fragment.content
+    pause = reverse("callkaro:campaign_action", args=[campaign.pk, "pause"])
+    assert manager_client.post(pause, HTTP_HX_REQUEST="true").status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.status == "paused"
+    manager_client.post(reverse("callkaro:campaign_action", args=[campaign.pk, "resume"]))
+    manager_client.post(reverse("callkaro:campaign_action", args=[campaign.pk, "cancel"]))
+    campaign.refresh_from_db()
+    assert campaign.status == "cancelled"
+    assert set(campaign.calls.values_list("status", flat=True)) == {CallStatus.CANCELLED}
+
+
+def test_reps_see_only_their_own_campaigns(manager, rep_client, rep, agent, http):
+    campaign = launch(manager.user, agent)
+    assert rep_client.get(reverse("callkaro:campaign_detail", args=[campaign.pk])).status_code == 404
+    assert rep_client.post(reverse("callkaro:campaign_action", args=[campaign.pk, "cancel"])).status_code == 404
+    page = rep_client.get(reverse("callkaro:campaign_list"))
+    assert page.status_code == 200 and campaign.name.encode() not in page.content
+
+
+def test_the_list_shows_progress_to_managers(manager, manager_client, rep, agent, http):
+    LeadFactory(assigned_to=rep)
+    campaign = launch(manager.user, agent, name="Diwali")
+    page = manager_client.get(reverse("callkaro:campaign_list"))
+    assert page.status_code == 200
+    assert (
+        b"Diwali" in page.content and reverse("callkaro:campaign_detail", args=[campaign.pk]).encode() in page.content
+    )
+    assert b'href="/campaigns/"' in page.content  # linked from the nav

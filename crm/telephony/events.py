@@ -1,0 +1,321 @@
+"""Applying a normalised provider event to its call log: matched, locked, and forward only.
+
+A duplicate, late or out-of-order event never moves a call back; it may still fill in what the
+log lacks (a transcript that came later). A newer provider try (``try_count``) is a new attempt
+of the same call and supersedes the older try's outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .base import CallEvent
+from .errors import ProviderConfigError
+from .models import BaseCallLog, ProviderWebhookEvent
+from .payload import MAX_ID, WebhookPayloadError
+from .status import FINAL_STATUSES, CallStatus, can_transition
+
+logger = logging.getLogger(__name__)
+Outcome = ProviderWebhookEvent.Outcome
+
+#: Fields an event's extras may never write through the generic path.
+_PROTECTED = {
+    "id",
+    "lead",
+    "team_member",
+    "to_number",
+    "status",
+    "raw_status",
+    "provider_call_id",
+    "duration_seconds",
+    "error_message",
+    "metadata_sent",
+    "dispatch_attempts",
+    "scheduled_at",
+    "created_at",
+    "dispatched_at",
+    "initiated_at",
+    "answered_at",
+    "ended_at",
+    "updated_at",
+    "try_count",
+    "attempt",
+    "retry_of",
+    "campaign",
+    "agent",
+}
+#: How far before a provider's start time our log may have been created (matching by number).
+MATCH_WINDOW_BEFORE = timedelta(minutes=30)
+MATCH_WINDOW_AFTER = timedelta(minutes=5)
+
+
+def call_log_model(provider: str) -> type[BaseCallLog]:
+    """The provider's call-log model: from its registry entry, else the provider app's BaseCallLog."""
+    try:
+        from .registry import _provider_class
+
+        return apps.get_model(_provider_class(provider).call_log_model)
+    except (ImportError, ProviderConfigError, AttributeError, LookupError, ValueError):
+        pass
+    for model in apps.get_models():
+        if issubclass(model, BaseCallLog) and model._meta.app_label == provider:
+            return model
+    raise ProviderConfigError(f"No call-log model for provider {provider!r}")
+
+
+def webhook_parser(provider: str):
+    """``parse_payload(payload) -> list[CallEvent]`` of a provider, from TELEPHONY_WEBHOOK_PARSERS."""
+    try:
+        return import_string(settings.TELEPHONY_WEBHOOK_PARSERS[provider])
+    except KeyError:
+        raise ProviderConfigError(f"No webhook parser for provider {provider!r}") from None
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+def _match(model: type[BaseCallLog], event: CallEvent) -> int | None:
+    """Our id from the metadata, else the provider's call id, else the number and time."""
+    if event.call_log_id is not None and 0 < event.call_log_id <= MAX_ID:
+        if model.objects.filter(pk=event.call_log_id).exists():
+            return event.call_log_id
+    if event.provider_call_id:
+        pk = model.objects.filter(provider_call_id=event.provider_call_id).values_list("pk", flat=True).first()
+        if pk is not None:
+            return pk
+    number, when = event.extras.get("match_number") or "", event.extras.get("match_time")
+    if len(number) >= 8 and when is not None:
+        candidates = model.objects.filter(
+            Q(provider_call_id__isnull=True) | Q(provider_call_id=""),
+            to_number__endswith=number[-10:],
+            created_at__gte=when - MATCH_WINDOW_BEFORE,
+            created_at__lte=when + MATCH_WINDOW_AFTER,
+        )
+        agent = event.extras.get("match_agent_number") or ""
+        if agent and any(f.name == "agent_number" for f in model._meta.fields):
+            preferred = candidates.filter(agent_number__endswith=agent[-10:])
+            if preferred.exists():
+                candidates = preferred
+        return candidates.order_by("-created_at").values_list("pk", flat=True).first()
+    return None
+
+
+def _fit(log: BaseCallLog, name: str, value: Any) -> Any:
+    field = log._meta.get_field(name)
+    if isinstance(value, str) and getattr(field, "max_length", None):
+        return value[: field.max_length]
+    return value
+
+
+def _apply_to_log(log: BaseCallLog, event: CallEvent) -> tuple[bool, list[str]]:
+    """Mutate ``log`` for ``event``; returns (advanced, changed field names)."""
+    try:
+        status = CallStatus(event.status)
+    except ValueError:
+        status = CallStatus.UNKNOWN
+    tracks_tries = hasattr(log, "try_count") and event.try_count is not None
+    if tracks_tries and event.try_count < log.try_count:
+        return False, []  # an older try of a call that has moved on
+    new_try = tracks_tries and event.try_count > log.try_count
+    advance = new_try or can_transition(log.status, status)
+    field_names = {f.name for f in log._meta.concrete_fields}
+    changed: list[str] = []
+
+    def put(name: str, value: Any, *, overwrite: bool) -> None:
+        if name not in field_names or _is_empty(value):
+            return
+        if not overwrite and not _is_empty(getattr(log, name)):
+            return
+        value = _fit(log, name, value)
+        if getattr(log, name) != value:
+            setattr(log, name, value)
+            changed.append(name)
+
+    if advance:
+        log.status = status
+        changed.append("status")
+        put("raw_status", event.raw_status, overwrite=True)
+        if new_try:
+            log.try_count = event.try_count
+            changed.append("try_count")
+    else:
+        put("raw_status", event.raw_status, overwrite=False)
+    for name, value in event.extras.items():
+        if name not in _PROTECTED:
+            put(name, value, overwrite=advance)
+    if event.duration is not None and event.duration >= 0:
+        put("duration_seconds", event.duration, overwrite=advance)
+    if status == CallStatus.COMPLETED or status == CallStatus.IN_PROGRESS:
+        answered = event.extras.get("answered_at") or (event.occurred_at if status == CallStatus.IN_PROGRESS else None)
+        put("answered_at", answered, overwrite=new_try)
+    if status in FINAL_STATUSES:
+        ended = event.extras.get("ended_at") or event.occurred_at or (timezone.now() if advance else None)
+        put("ended_at", ended, overwrite=advance)
+    if not log.provider_call_id and event.provider_call_id:
+        taken = type(log).objects.filter(provider_call_id=event.provider_call_id).exclude(pk=log.pk).exists()
+        if not taken:
+            put("provider_call_id", event.provider_call_id, overwrite=True)
+    return advance, changed
+
+
+def _record(webhook_event: ProviderWebhookEvent | None, outcome: str, pk: int | None, error: str = "") -> None:
+    if webhook_event is None or webhook_event.pk is None:
+        return
+    webhook_event.outcome = outcome
+    webhook_event.call_log_id = pk if pk is not None else webhook_event.call_log_id
+    webhook_event.processed_at = timezone.now()
+    webhook_event.attempts = min(webhook_event.attempts + 1, 32767)
+    webhook_event.error = error
+    webhook_event.save(update_fields=["outcome", "call_log_id", "processed_at", "attempts", "error"])
+
+
+def call_event_apply(*, provider: str, event: CallEvent, webhook_event: ProviderWebhookEvent | None = None) -> str:
+    """Apply one event to its call log under a row lock; returns an ``Outcome`` value.
+
+    The stored webhook row (if any) is updated in the same transaction, so an event is never
+    marked applied without its effect, nor the other way round.
+    """
+    model = call_log_model(provider)
+    with transaction.atomic():
+        pk = _match(model, event)
+        if pk is None:
+            _record(webhook_event, Outcome.UNMATCHED, None)
+            return Outcome.UNMATCHED
+        log = model.objects.select_for_update().get(pk=pk)
+        was_final = log.is_final
+        advanced, changed = _apply_to_log(log, event)
+        if changed:
+            log.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        outcome = Outcome.APPLIED if changed else Outcome.STALE
+        _record(webhook_event, outcome, pk)
+        if advanced and log.is_final and (not was_final or "try_count" in changed):
+            transaction.on_commit(partial(_enqueue_final, provider, pk), robust=True)
+    return outcome
+
+
+def _enqueue_final(provider: str, call_log_id: int) -> None:
+    from .webhook_tasks import call_final_followup
+
+    try:
+        call_final_followup.delay(provider, call_log_id)
+    except Exception:  # noqa: BLE001 - a broker outage must not skip the lead update
+        logger.exception("Could not enqueue the follow-up of %s call %s; running it inline", provider, call_log_id)
+        call_final_process(provider=provider, call_log_id=call_log_id)
+
+
+def call_final_process(*, provider: str, call_log_id: int) -> None:
+    """After a call turns final: update the lead from its outcome, then run every final-call hook.
+
+    Hooks may run more than once for a call (once per provider try that ends it), so they must
+    be idempotent; one failing hook does not stop the others.
+    """
+    from .outcomes import call_outcome_apply
+
+    log = call_log_model(provider).objects.select_related("lead").filter(pk=call_log_id).first()
+    if log is None or not log.is_final:
+        return
+    try:
+        call_outcome_apply(call_log=log, provider=provider)
+    except Exception:  # noqa: BLE001
+        logger.exception("Lead update from %s call %s failed", provider, call_log_id)
+    for path in settings.TELEPHONY_CALL_FINAL_HOOKS:
+        try:
+            import_string(path)(log, provider)
+        except Exception:  # noqa: BLE001
+            logger.exception("Final-call hook %s failed for %s call %s", path, provider, call_log_id)
+
+
+def webhook_event_fail(*, webhook_event: ProviderWebhookEvent, error: BaseException | str) -> None:
+    """Record a failed apply on the stored row; the raw event stays for ``reprocess_webhooks``."""
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    ProviderWebhookEvent.objects.filter(pk=webhook_event.pk).update(
+        outcome=Outcome.FAILED,
+        error=text.replace("\x00", "")[:2000],
+        processed_at=timezone.now(),
+        attempts=min(webhook_event.attempts + 1, 32767),
+    )
+    webhook_event.outcome = Outcome.FAILED
+
+
+def webhook_event_reprocess(*, webhook_event: ProviderWebhookEvent) -> str:
+    """Parse a stored, authenticated event again and re-apply it: safe to repeat (forward only)."""
+    if not webhook_event.is_authenticated or webhook_event.outcome in (Outcome.REJECTED, Outcome.DUPLICATE):
+        return webhook_event.outcome
+    try:
+        events = webhook_parser(webhook_event.provider)(json.loads(webhook_event.body))
+        if len(events) == 1:
+            event = events[0]
+        else:
+            event = next(e for e in events if e.dedup_key and e.dedup_key == webhook_event.dedup_key)
+        return call_event_apply(provider=webhook_event.provider, event=event, webhook_event=webhook_event)
+    except (ValueError, StopIteration, WebhookPayloadError) as exc:
+        webhook_event_fail(webhook_event=webhook_event, error=f"Cannot parse the stored body: {exc}")
+    except Exception as exc:  # noqa: BLE001 - recorded on the row, never lost
+        logger.exception("Reprocessing webhook event %s failed", webhook_event.pk)
+        webhook_event_fail(webhook_event=webhook_event, error=exc)
+    return Outcome.FAILED
+
+
+def webhook_events_rematch(*, limit: int = 500, max_age: timedelta = timedelta(days=7)) -> dict[str, int]:
+    """Retry unmatched events (their call log may exist now) and pending ones left by a crash."""
+    now = timezone.now()
+    rows = ProviderWebhookEvent.objects.filter(is_authenticated=True, received_at__gte=now - max_age).filter(
+        outcome__in=[Outcome.UNMATCHED, Outcome.PENDING]
+    )
+    rows = rows.exclude(outcome=Outcome.PENDING, received_at__gt=now - timedelta(minutes=5))
+    counts: dict[str, int] = {}
+    for row in rows.order_by("received_at", "id")[:limit]:
+        outcome = webhook_event_reprocess(webhook_event=row)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def calls_stuck_settle(*, now=None) -> dict[str, int]:
+    """Find calls not final long after they should have ended; reconcile or mark them ``unknown``.
+
+    A provider with a reconciler (TELEPHONY_STUCK_CALL_RECONCILERS) is asked first; what is still
+    stuck is marked ``unknown`` with a message, so a person sees it and checks it.
+    """
+    from .status import LIVE_STATUSES
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.TELEPHONY_STUCK_CALL_MINUTES)
+    counts = {"reconciled": 0, "marked_unknown": 0}
+    for model in apps.get_models():
+        if not issubclass(model, BaseCallLog):
+            continue
+        provider = model._meta.app_label
+        stuck = (
+            model.objects.filter(status__in=list(LIVE_STATUSES), created_at__lt=cutoff)
+            .exclude(initiated_at__gte=cutoff)
+            .exclude(dispatched_at__gte=cutoff)
+            .exclude(scheduled_at__gte=cutoff)
+        )
+        logs = list(stuck.order_by("created_at")[:500])
+        reconciler = settings.TELEPHONY_STUCK_CALL_RECONCILERS.get(provider)
+        if logs and reconciler:
+            try:
+                counts["reconciled"] += import_string(reconciler)(call_logs=logs)
+            except Exception:  # noqa: BLE001 - fall through to marking them for a person
+                logger.exception("Reconciling stuck %s calls failed", provider)
+        message = (
+            f"No final outcome from the provider {settings.TELEPHONY_STUCK_CALL_MINUTES} minutes after the call "
+            "should have ended: a person should check it."
+        )
+        for log in logs:
+            counts["marked_unknown"] += model.objects.filter(pk=log.pk, status__in=list(LIVE_STATUSES)).update(
+                status=CallStatus.UNKNOWN, error_message=message, updated_at=now
+            )
+    return counts

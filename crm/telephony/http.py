@@ -1,0 +1,184 @@
+"""The HTTP base every provider client builds on (the django-anymail shape).
+
+It owns the session, the timeouts, the User-Agent, the retry policy and the mapping from
+HTTP failures to our errors, so a provider client only builds payloads and reads answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
+from urllib3.util.retry import Retry
+
+from crm.logging import redact, register_secret
+
+from .errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable, TelephonyError
+
+logger = logging.getLogger("crm.telephony.http")
+
+USER_AGENT = f"lead-crm-telephony/1.0 python-requests/{requests.__version__}"
+#: Statuses that prove the provider did not take the request, so a retry cannot double-dial.
+RETRY_STATUSES = (429, 503)
+
+
+def _retry_policy() -> Retry:
+    """Retries only where the provider provably did not accept the request.
+
+    ``read=False`` re-raises a read error at once: a request that was sent and not answered
+    may have been acted on, and re-sending it could dial the customer twice.
+    """
+    return Retry(
+        total=None,
+        connect=settings.TELEPHONY_HTTP_RETRIES,
+        status=settings.TELEPHONY_HTTP_RETRIES,
+        read=False,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET", "POST", "DELETE"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=settings.TELEPHONY_HTTP_BACKOFF,
+        backoff_max=5,
+        # A long Retry-After must not hold a worker (or a rep's click): it is reported instead.
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        from django.utils import timezone
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def _never_reached_provider(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never established (refused, DNS, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError | NameResolutionError)
+
+
+class ProviderHttpClient:
+    """One ``requests.Session`` per client; subclasses set ``provider`` and ``auth_headers``."""
+
+    provider: str = ""
+    label: str = ""
+
+    def __init__(self, *, base_url: str, timeout: tuple[float, float] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout or (settings.TELEPHONY_CONNECT_TIMEOUT, settings.TELEPHONY_READ_TIMEOUT)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=_retry_policy())
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        for value in self.auth_headers().values():
+            register_secret(value)
+            register_secret(value.removeprefix("Bearer ").strip())
+        self.session.headers.update(self.auth_headers())
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # --- hooks -------------------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def error_message(self, response: requests.Response) -> str:
+        """The provider's own message from an error response, for the rep to read."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()[:300] or response.reason or f"HTTP {response.status_code}"
+        if isinstance(body, dict):
+            for key in ("message", "detail", "error", "msg"):
+                if body.get(key):
+                    return str(body[key])
+        return str(body)[:300]
+
+    # --- the flow ----------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+        """Send one request and return its decoded JSON body, or raise one of our errors."""
+        url = f"{self.base_url}{path}"
+        name = self.label or self.provider
+        try:
+            response = self.session.request(method, url, json=json, params=params, timeout=self.timeout)
+        except requests.ConnectionError as exc:
+            if _never_reached_provider(exc):
+                logger.warning("%s %s %s: not reachable", self.provider, method, path)
+                raise ProviderUnavailable(f"{name} could not be reached", provider=self.provider) from None
+            # The connection dropped after the request went out: the provider may have acted.
+            logger.warning("%s %s %s: connection lost after sending", self.provider, method, path)
+            raise ProviderOutcomeUnknown(
+                f"{name} dropped the connection after the request was sent", provider=self.provider
+            ) from None
+        except requests.Timeout:
+            logger.warning("%s %s %s: no answer within %ss", self.provider, method, path, self.timeout[1])
+            raise ProviderOutcomeUnknown(
+                f"{name} did not answer within {self.timeout[1]:g}s; the call may still happen",
+                provider=self.provider,
+            ) from None
+        except requests.RequestException as exc:
+            raise ProviderUnavailable(
+                redact(f"{name} request failed: {type(exc).__name__}"), provider=self.provider
+            ) from None
+
+        with response:
+            body, error = self._read(response, method, path, name)
+        # Raised with no frame holding the response, so a kept error cannot keep its socket open.
+        del response
+        if error is not None:
+            raise error
+        return body
+
+    def _read(
+        self, response: requests.Response, method: str, path: str, name: str
+    ) -> tuple[Any, TelephonyError | None]:
+        """The decoded body, or the error it stands for (returned, not raised)."""
+        status = response.status_code
+        logger.info(
+            "%s %s %s -> %s in %.0f ms", self.provider, method, path, status, response.elapsed.total_seconds() * 1000
+        )
+        if status == 429 or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            detail = redact(self.error_message(response))
+            return None, ProviderUnavailable(
+                f"{name} is unavailable (HTTP {status}): {detail}",
+                provider=self.provider,
+                status_code=status,
+                retry_after=retry_after,
+            )
+        if status >= 400:
+            message = redact(self.error_message(response))
+            return None, ProviderRejected(message, provider=self.provider, status_code=status)
+        if not response.content:
+            return {}, None
+        try:
+            return response.json(), None
+        except ValueError:
+            return None, ProviderOutcomeUnknown(
+                f"{name} answered HTTP {status} with a body we cannot read", provider=self.provider, status_code=status
+            )

@@ -1,0 +1,84 @@
+"""Reads across providers: a lead's calls from every provider's log, merged in time order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.utils import timezone
+
+from . import registry
+from .status import CallStatus, is_final
+
+
+@dataclass(frozen=True)
+class CallHistoryItem:
+    """One call, whichever provider placed it, in the shape the history fragment shows."""
+
+    provider: str
+    provider_label: str
+    call_log_id: int
+    status: str
+    status_label: str
+    is_final: bool
+    raw_status: str
+    duration: int | None
+    agent: str
+    team_member: str
+    created_at: datetime
+    scheduled_at: datetime | None
+    transcript: str
+    recording_url: str
+    error: str
+    provider_call_id: str
+
+    @property
+    def needs_polling(self) -> bool:
+        """Not final yet, and not a call scheduled well into the future (no point polling for it now)."""
+        if self.is_final:
+            return False
+        if self.status == CallStatus.SCHEDULED and self.scheduled_at is not None:
+            return self.scheduled_at <= timezone.now() + timedelta(minutes=5)
+        return True
+
+
+def _agent_label(log) -> str:
+    agent = getattr(log, "agent", None)
+    if agent is not None and not isinstance(agent, str):
+        return str(agent)
+    return getattr(log, "agent_number", "") or ""
+
+
+def call_history_for_lead(lead, limit: int = 50) -> list[CallHistoryItem]:
+    """Newest first, at most ``limit``, from every provider in the registry."""
+    items: list[CallHistoryItem] = []
+    for name in registry.provider_names():
+        provider = registry.get_provider(name)
+        model = apps.get_model(provider.call_log_model)
+        related = ["team_member"]
+        if any(f.name == "agent" and f.is_relation for f in model._meta.get_fields()):
+            related.append("agent")
+        for log in model.objects.filter(lead=lead).select_related(*related).order_by("-created_at", "-id")[:limit]:
+            items.append(
+                CallHistoryItem(
+                    provider=name,
+                    provider_label=provider.label,
+                    call_log_id=log.pk,
+                    status=log.status,
+                    status_label=CallStatus(log.status).label,
+                    is_final=is_final(log.status),
+                    raw_status=log.raw_status,
+                    duration=log.duration_seconds,
+                    agent=_agent_label(log),
+                    team_member=log.team_member.name if log.team_member_id else "",
+                    created_at=log.created_at,
+                    scheduled_at=log.scheduled_at,
+                    transcript=getattr(log, "transcript", "") or "",
+                    recording_url=getattr(log, "recording_url", "") or "",
+                    error=log.error_message,
+                    provider_call_id=log.provider_call_id or "",
+                )
+            )
+    items.sort(key=lambda item: (item.created_at, item.call_log_id), reverse=True)
+    return items[:limit]

@@ -1,0 +1,297 @@
+"""The one way to place a call, through any provider: create the log, claim it, then dial.
+
+Our call-log row is the guard against dialling a customer twice (neither provider has an
+idempotency key), so every step that dials first wins a conditional UPDATE on that row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from crm.logging import redact
+from crm.models import Lead, TeamMember
+
+from .base import CallOptions
+from .breaker import breaker_for
+from .errors import (
+    ProviderConfigError,
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+    ProviderUnavailable,
+    ProviderUnsupported,
+)
+from .registry import get_provider, provider_names
+from .status import FINAL_STATUSES, LIVE_STATUSES, PENDING_STATUSES, CallStatus
+
+logger = logging.getLogger("crm.telephony.services")
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+#: Where a rep is sent when this provider is unavailable (design 6, fallback).
+FALLBACK_PROVIDER = {"callkaro": "acefone"}
+
+
+class CallNotAllowed(Exception):
+    """The call was refused before anything was stored or dialled; ``code`` says why."""
+
+    CODES = frozenset({"do_not_call", "in_flight", "invalid_number", "not_configured"})
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class CallPlaceOutcome:
+    call_log: Any
+    provider: str
+    ok: bool
+    status: str
+    message: str
+    fallback: str | None = None
+
+
+@dataclass
+class _DispatchResult:
+    status: str
+    message: str = ""
+    unavailable: bool = False
+
+
+def call_log_model(provider: str):
+    return apps.get_model(get_provider(provider).call_log_model)
+
+
+def _in_flight(lead: Lead) -> bool:
+    busy = PENDING_STATUSES | LIVE_STATUSES
+    for name in provider_names():
+        if call_log_model(name).objects.filter(lead_id=lead.pk, status__in=busy).exists():
+            return True
+    return False
+
+
+def _e164(lead: Lead) -> str:
+    phone = lead.phone
+    if not phone:
+        return ""
+    if hasattr(phone, "is_valid") and not phone.is_valid():
+        return ""
+    number = phone.as_e164 if hasattr(phone, "as_e164") else str(phone)
+    return number if E164.match(number or "") else ""
+
+
+def call_place(
+    *,
+    provider: str,
+    lead: Lead,
+    team_member: TeamMember | None,
+    options: CallOptions = CallOptions(),  # noqa: B008 - frozen dataclass, safe as a default
+    log_fields: dict | None = None,
+    dispatch: str = "sync",
+) -> CallPlaceOutcome:
+    """Store the call, then dial it now (``sync``, a rep's click), later (``async``) or when due (scheduled).
+
+    Raises CallNotAllowed before storing anything when the lead may not be called.
+    """
+    if dispatch not in {"sync", "async"}:
+        raise ValueError("dispatch must be 'sync' or 'async'")
+    backend = get_provider(provider)
+    model = apps.get_model(backend.call_log_model)
+    scheduled = options.schedule_at is not None and options.schedule_at > timezone.now()
+
+    with transaction.atomic():
+        # Locking the lead serialises concurrent clicks on the same lead (PostgreSQL; SQLite
+        # serialises writers itself), so the in-flight check below cannot race.
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.do_not_call:
+            raise CallNotAllowed(f"{locked.name} is on the do-not-call list", code="do_not_call")
+        to_number = "" if locked.phone_invalid else _e164(locked)
+        if not to_number:
+            raise CallNotAllowed(f"{locked.name} has no valid phone number", code="invalid_number")
+        if _in_flight(locked):
+            raise CallNotAllowed(f"{locked.name} already has a call queued or in progress", code="in_flight")
+        try:
+            fields = dict(backend.call_log_defaults(lead=locked, team_member=team_member, options=options))
+        except ProviderConfigError as exc:
+            raise CallNotAllowed(str(exc), code="not_configured") from None
+        metadata_extra = fields.pop("metadata_extra", {})
+        fields.update(log_fields or {})
+        call_log = model.objects.create(
+            lead=locked,
+            team_member=team_member,
+            to_number=to_number,
+            status=CallStatus.SCHEDULED if scheduled else CallStatus.QUEUED,
+            scheduled_at=options.schedule_at if scheduled else None,
+            **fields,
+        )
+        call_log.metadata_sent = {
+            **options.metadata,
+            **metadata_extra,
+            "call_log_id": call_log.pk,
+            "lead_id": locked.pk,
+        }
+        call_log.save(update_fields=["metadata_sent"])
+        if not scheduled and dispatch == "async":
+            from .tasks import call_dispatch_task
+
+            transaction.on_commit(lambda: call_dispatch_task.delay(provider, call_log.pk))
+
+    fallback = None
+    if scheduled:
+        message = f"Call scheduled for {timezone.localtime(options.schedule_at):%d %b %H:%M}"
+    elif dispatch == "async":
+        message = "Call queued"
+    else:
+        # The row is committed (or we are inside the caller's transaction): dial now, so the
+        # rep sees the answer to the click.
+        result = _dispatch(provider=provider, call_log_id=call_log.pk, interactive=True)
+        message = result.message
+        if result.unavailable:
+            fallback = FALLBACK_PROVIDER.get(provider)
+    call_log.refresh_from_db()
+    ok = call_log.status not in {CallStatus.FAILED, CallStatus.CANCELLED, CallStatus.UNKNOWN}
+    return CallPlaceOutcome(
+        call_log=call_log,
+        provider=provider,
+        ok=ok,
+        status=call_log.status,
+        message=message or call_log.get_status_display(),
+        fallback=fallback,
+    )
+
+
+def call_dispatch(*, provider: str, call_log_id: int, interactive: bool = False) -> str:
+    """Claim a queued call and dial it. Safe to run twice: the second run finds nothing to claim.
+
+    Non-interactive (a worker): when the provider is unavailable the claim is undone and the
+    call rescheduled, then ProviderUnavailable is raised so a campaign can pause.
+    """
+    return _dispatch(provider=provider, call_log_id=call_log_id, interactive=interactive).status
+
+
+def _pre_dial_skip_reason(call_log: Any) -> str | None:
+    for path in getattr(settings, "TELEPHONY_PRE_DIAL_CHECKS", []):
+        reason = import_string(path)(call_log)
+        if reason:
+            return str(reason)
+    return None
+
+
+def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _DispatchResult:
+    backend = get_provider(provider)
+    model = apps.get_model(backend.call_log_model)
+    now = timezone.now()
+    claimed = model.objects.filter(pk=call_log_id, status=CallStatus.QUEUED).update(
+        status=CallStatus.DISPATCHING, updated_at=now
+    )
+    if not claimed:
+        current = model.objects.filter(pk=call_log_id).values_list("status", flat=True).first()
+        logger.info("%s call %s not claimed (status %s)", provider, call_log_id, current)
+        return _DispatchResult(status=current or "")
+
+    call_log = model.objects.select_related("lead").get(pk=call_log_id)
+    reason = _pre_dial_skip_reason(call_log)
+    if reason:
+        _finish(model, call_log_id, status=CallStatus.CANCELLED, skip_reason=reason[:200])
+        return _DispatchResult(status=CallStatus.CANCELLED, message=f"Not dialled: {reason}")
+    model.objects.filter(pk=call_log_id).update(dispatched_at=timezone.now())
+
+    breaker = breaker_for(provider)
+    if not breaker.allow_request():
+        exc = ProviderUnavailable(f"{backend.label} is unavailable (too many recent failures)", provider=provider)
+        return _unavailable(model, call_log, backend.label, exc, interactive=interactive, cooldown=breaker.cooldown)
+    try:
+        result = backend.place_call(backend.request_for(call_log))
+    except ProviderUnavailable as exc:
+        breaker.record_failure()
+        return _unavailable(model, call_log, backend.label, exc, interactive=interactive, cooldown=breaker.cooldown)
+    except ProviderOutcomeUnknown as exc:
+        message = redact(str(exc))
+        _finish(model, call_log_id, status=CallStatus.UNKNOWN, error_message=message)
+        logger.warning("%s call %s outcome unknown: %s", provider, call_log_id, message)
+        return _DispatchResult(status=CallStatus.UNKNOWN, message=f"{message}. It will not be re-dialled.")
+    except (ProviderRejected, ProviderUnsupported, ProviderConfigError) as exc:
+        if isinstance(exc, ProviderRejected):
+            breaker.record_success()  # it answered: it is up
+        message = redact(getattr(exc, "message", "") or str(exc))
+        _finish(model, call_log_id, status=CallStatus.FAILED, error_message=message)
+        return _DispatchResult(status=CallStatus.FAILED, message=f"{backend.label} refused the call: {message}")
+
+    breaker.record_success()
+    provider_call_id = result.provider_call_id or None
+    if provider_call_id:
+        # Saved even if a fast webhook already moved the status on.
+        model.objects.filter(pk=call_log_id, provider_call_id__isnull=True).update(provider_call_id=provider_call_id)
+    moved = model.objects.filter(pk=call_log_id, status=CallStatus.DISPATCHING).update(
+        status=CallStatus.INITIATED, initiated_at=timezone.now(), raw_status=(result.message or "")[:60]
+    )
+    status = CallStatus.INITIATED if moved else model.objects.values_list("status", flat=True).get(pk=call_log_id)
+    return _DispatchResult(status=status, message=f"{backend.label}: {result.message or 'call started'}")
+
+
+def _finish(model: Any, call_log_id: int, *, status: str, **fields: Any) -> None:
+    """Leave ``dispatching`` for an outcome, unless a webhook already moved the call on."""
+    model.objects.filter(pk=call_log_id, status=CallStatus.DISPATCHING).update(
+        status=status, updated_at=timezone.now(), **fields
+    )
+
+
+def _unavailable(
+    model: Any, call_log: Any, label: str, exc: ProviderUnavailable, *, interactive: bool, cooldown: float
+) -> _DispatchResult:
+    message = redact(exc.message or str(exc))
+    if interactive:
+        text = f"{label} is unavailable right now. {message}".strip()
+        _finish(model, call_log.pk, status=CallStatus.FAILED, error_message=text)
+        return _DispatchResult(status=CallStatus.FAILED, message=text, unavailable=True)
+    # A worker's call is never lost: put it back for the scheduler, later.
+    delay = exc.retry_after if exc.retry_after is not None else min(cooldown * 2**call_log.dispatch_attempts, 3600)
+    model.objects.filter(pk=call_log.pk, status=CallStatus.DISPATCHING).update(
+        status=CallStatus.SCHEDULED,
+        scheduled_at=timezone.now() + timedelta(seconds=max(delay, 1)),
+        dispatch_attempts=F("dispatch_attempts") + 1,
+        dispatched_at=None,
+        error_message=message,
+        updated_at=timezone.now(),
+    )
+    raise ProviderUnavailable(message, provider=exc.provider, status_code=exc.status_code, retry_after=exc.retry_after)
+
+
+def call_cancel(*, provider: str, call_log: Any) -> None:
+    """Cancel a call not yet dialled; withdraw one already handed to the provider.
+
+    A call handed over (with a schedule, or with the provider's own retries pending) is withdrawn
+    at the provider (TelephonyError if it cannot be); a call only we know of that is being dialled
+    right now cannot be stopped (CallNotAllowed, code ``in_flight``).
+    """
+    backend = get_provider(provider)
+    model = apps.get_model(backend.call_log_model)
+    now = timezone.now()
+    if model.objects.filter(pk=call_log.pk, status__in=PENDING_STATUSES).update(
+        status=CallStatus.CANCELLED, ended_at=now, updated_at=now
+    ):
+        call_log.refresh_from_db()
+        return
+    call_log.refresh_from_db()
+    if call_log.provider_call_id or call_log.status == CallStatus.INITIATED:
+        backend.cancel_call(call_log=call_log)
+        if call_log.scheduled_at and call_log.scheduled_at > now:
+            model.objects.filter(pk=call_log.pk, status=CallStatus.INITIATED).update(
+                status=CallStatus.CANCELLED, ended_at=now, updated_at=now
+            )
+            call_log.refresh_from_db()
+        return
+    if call_log.status in FINAL_STATUSES or call_log.status == CallStatus.UNKNOWN:
+        return
+    raise CallNotAllowed("The call is already being dialled and cannot be cancelled", code="in_flight")

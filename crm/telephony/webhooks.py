@@ -1,0 +1,207 @@
+"""The one webhook view both providers use: cheap checks, authentication, store, de-duplicate, apply.
+
+Order of work (dj-stripe/anymail style): method, content type, size and JSON are checked before
+any database work; then the shared secret; then the raw event is stored with its de-duplication
+key in one transaction, applied, and answered 200. A failure while applying is recorded on the
+stored row and still answered 200: the raw event is kept for ``reprocess_webhooks``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from .base import CallEvent
+from .events import call_event_apply, webhook_event_fail, webhook_parser
+from .models import ProviderWebhookEvent
+from .payload import WebhookPayloadError
+
+logger = logging.getLogger(__name__)
+Outcome = ProviderWebhookEvent.Outcome
+
+TOKEN_PARAM = "token"
+TOKEN_HEADER = "X-Webhook-Token"
+MASK = "[masked]"
+#: Headers whose values are credentials, whatever they hold.
+SECRET_HEADERS = {"x-webhook-token", "authorization", "proxy-authorization", "cookie", "x-api-key"}
+#: A rejected request's body is kept only up to this size: enough to investigate, too little to flood.
+REJECTED_BODY_LIMIT = 64 * 1024
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"status": "error", "message": message}, status=status)
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "")
+
+
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
+class ProviderWebhookView(View):
+    """Subclasses set ``provider`` and ``get_secrets``; parsing comes from TELEPHONY_WEBHOOK_PARSERS."""
+
+    provider: ClassVar[str]
+    http_method_names = ["post"]
+
+    def get_secrets(self) -> list[str]:
+        """Every secret accepted now (several while one is being rotated)."""
+        raise NotImplementedError
+
+    def parse_events(self, payload: Any) -> list[CallEvent]:
+        return webhook_parser(self.provider)(payload)
+
+    # --- cheap checks --------------------------------------------------------------
+    def _read_body(self, request: HttpRequest) -> bytes | JsonResponse:
+        content_type = (request.content_type or "").lower()
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            return _error(415, "Send Content-Type: application/json")
+        cap = getattr(settings, "WEBHOOK_MAX_BYTES", 1024 * 1024)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error(400, "Bad Content-Length")
+        if declared > cap:
+            return _error(413, f"Body over {cap} bytes")
+        try:
+            body = request.read(cap + 1)
+        except Exception:  # noqa: BLE001 - a broken stream is the sender's problem
+            return _error(400, "Unreadable body")
+        if len(body) > cap:
+            return _error(413, f"Body over {cap} bytes")
+        return body
+
+    # --- authentication --------------------------------------------------------------
+    def _token(self, request: HttpRequest) -> str:
+        return request.GET.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER) or ""
+
+    def _secrets(self) -> list[str]:
+        """The secrets, read once per request; an unreadable configuration lets nobody in."""
+        if not hasattr(self, "_secret_cache"):
+            try:
+                self._secret_cache = [s for s in self.get_secrets() if s]
+            except Exception:  # noqa: BLE001
+                logger.exception("Could not read the %s webhook secrets", self.provider)
+                self._secret_cache = []
+        return self._secret_cache
+
+    def _is_authentic(self, token: str) -> bool:
+        secrets = self._secrets()
+        if not secrets:
+            logger.warning("No %s webhook secret is configured: every request is refused", self.provider)
+        supplied = token.encode("utf-8", "surrogatepass")
+        # Compare against every secret (no early exit), each in constant time.
+        results = [hmac.compare_digest(supplied, s.encode("utf-8", "surrogatepass")) for s in secrets]
+        return bool(token) and any(results)
+
+    def _masked_headers(self, request: HttpRequest, token: str) -> dict[str, str]:
+        hidden = sorted({v for v in (token, *self._secrets()) if v}, key=len, reverse=True)
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            value = _clean(str(value))
+            if name.lower() in SECRET_HEADERS:
+                value = MASK
+            for secret in hidden:
+                value = value.replace(secret, MASK)
+            headers[_clean(name)] = value
+        query = [(k, v) for k, values in request.GET.lists() if k != TOKEN_PARAM for v in values]
+        if query:
+            text = urlencode(query)
+            for secret in hidden:
+                text = text.replace(secret, MASK)
+            headers["query_string"] = _clean(text)
+        return headers
+
+    @staticmethod
+    def _remote_addr(request: HttpRequest) -> str | None:
+        value = request.META.get("REMOTE_ADDR") or ""
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            return None
+
+    # --- the flow ---------------------------------------------------------------------
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return self._handle(request)
+        except Exception:  # noqa: BLE001 - never a 500: the provider would retry into the same bug
+            logger.exception("%s webhook could not be stored", self.provider)
+            return _error(503, "Could not store the event; please retry")
+
+    def _handle(self, request: HttpRequest) -> JsonResponse:
+        body = self._read_body(request)
+        if isinstance(body, JsonResponse):
+            return body
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return _error(400, "Body is not valid JSON")
+        try:
+            text = _clean(body.decode(json.detect_encoding(body), "replace"))
+        except LookupError:
+            text = _clean(body.decode("utf-8", "replace"))
+        token = self._token(request)
+        stored = {
+            "provider": self.provider,
+            "remote_addr": self._remote_addr(request),
+            "headers": self._masked_headers(request, token),
+        }
+        if not self._is_authentic(token):
+            ProviderWebhookEvent.objects.create(
+                **stored, body=text[:REJECTED_BODY_LIMIT], is_authenticated=False, outcome=Outcome.REJECTED
+            )
+            logger.warning(
+                "Refused a %s webhook from %s: missing or invalid token", self.provider, stored["remote_addr"]
+            )
+            return _error(401, "Missing or invalid webhook token")
+        try:
+            events = self.parse_events(payload)
+        except (WebhookPayloadError, RecursionError) as exc:
+            ProviderWebhookEvent.objects.create(
+                **stored,
+                body=text,
+                is_authenticated=True,
+                outcome=Outcome.FAILED,
+                error=_clean(f"Unrecognised payload: {exc}")[:2000],
+                processed_at=timezone.now(),
+            )
+            return _error(400, str(exc))
+        results = [self._store_and_apply(event, stored, text) for event in events]
+        return JsonResponse({"status": "ok", "events": results})
+
+    def _store_and_apply(self, event: CallEvent, stored: dict[str, Any], text: str) -> dict[str, Any]:
+        fields = {
+            **stored,
+            "body": text,
+            "is_authenticated": True,
+            "call_log_id": event.call_log_id,
+            "provider_call_id": event.provider_call_id[:100],
+        }
+        try:
+            with transaction.atomic():
+                row = ProviderWebhookEvent.objects.create(**fields, dedup_key=event.dedup_key[:200])
+        except IntegrityError:
+            # The same event was stored already (a copy, a retry, or a concurrent delivery).
+            row = ProviderWebhookEvent.objects.create(
+                **fields, dedup_key="", outcome=Outcome.DUPLICATE, processed_at=timezone.now()
+            )
+            return {"id": row.pk, "outcome": Outcome.DUPLICATE}
+        try:
+            outcome = call_event_apply(provider=self.provider, event=event, webhook_event=row)
+        except Exception as exc:  # noqa: BLE001 - kept on the row for reprocess_webhooks
+            logger.exception("Applying %s webhook event %s failed", self.provider, row.pk)
+            webhook_event_fail(webhook_event=row, error=exc)
+            outcome = Outcome.FAILED
+        return {"id": row.pk, "outcome": outcome}

@@ -1,0 +1,70 @@
+"""Both providers end to end over real HTTP: our client -> sandbox -> webhook -> the app's receiver."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.urls import include, path
+
+from acefone.models import AcefoneCallLog
+from callkaro.models import CallKaroCallLog
+from crm.telephony.models import ProviderWebhookEvent, SandboxRequest
+from crm.telephony.services import call_place
+from crm.telephony.status import CallStatus
+from tests.workers import wait_for
+
+urlpatterns = [
+    path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
+    path("sandbox/acefone/", include("acefone.sandbox_urls")),
+    path("", include("callkaro.urls_webhooks")),
+    path("", include("acefone.urls_webhooks")),
+]
+
+
+@pytest.fixture
+def live(live_server, settings):
+    settings.ROOT_URLCONF = __name__
+    settings.PROVIDER_SANDBOX = True
+    settings.SITE_URL = live_server.url
+    settings.CALLKARO_BASE_URL = f"{live_server.url}/sandbox/callkaro"
+    settings.ACEFONE_BASE_URL = f"{live_server.url}/sandbox/acefone"
+    settings.CALLKARO_API_KEY = "e2e-callkaro-key"
+    settings.CALLKARO_DEFAULT_AGENT_ID = "e2e-agent"
+    settings.CALLKARO_WEBHOOK_SECRET = "e2e-callkaro-secret"
+    settings.ACEFONE_API_TOKEN = "e2e-acefone-token"
+    settings.ACEFONE_WEBHOOK_SECRET = "e2e-acefone-secret"
+    settings.SANDBOX_WEBHOOK_DELAY = 0.05
+    settings.SANDBOX_DUPLICATE_RATE = 1  # every event twice: the receiver must de-duplicate
+    settings.SANDBOX_OUTCOME_WEIGHTS = {"callkaro": {"connected": 1}, "acefone": {"answered": 1}}
+    settings.SANDBOX_FAULTS = {"callkaro": {}, "acefone": {}}
+    cache.clear()
+    yield live_server
+    wait_for(lambda: not any(isinstance(t, threading.Timer) for t in threading.enumerate()), timeout=10)
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callkaro_call_is_settled_by_the_sandbox_webhook(live, lead, rep):
+    outcome = call_place(provider="callkaro", lead=lead, team_member=rep)
+    assert outcome.status == CallStatus.INITIATED
+    assert wait_for(lambda: ProviderWebhookEvent.objects.filter(provider="callkaro").count() >= 2, timeout=15)
+    assert wait_for(
+        lambda: CallKaroCallLog.objects.get(pk=outcome.call_log.pk).status == CallStatus.COMPLETED, timeout=15
+    )
+    events = ProviderWebhookEvent.objects.filter(provider="callkaro")
+    assert all(e.is_authenticated for e in events)
+    assert {e.call_log_id for e in events} == {outcome.call_log.pk}
+    assert SandboxRequest.objects.filter(provider="callkaro").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_acefone_call_is_settled_by_the_sandbox_webhooks(live, lead, rep):
+    outcome = call_place(provider="acefone", lead=lead, team_member=rep)
+    assert outcome.status == CallStatus.INITIATED
+    assert wait_for(lambda: ProviderWebhookEvent.objects.filter(provider="acefone").count() >= 2, timeout=15)
+    assert wait_for(
+        lambda: AcefoneCallLog.objects.get(pk=outcome.call_log.pk).status == CallStatus.COMPLETED, timeout=15
+    )
+    assert SandboxRequest.objects.filter(provider="acefone").count() == 1

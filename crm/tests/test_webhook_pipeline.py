@@ -1,0 +1,204 @@
+"""The shared webhook pipeline: storage, unmatched events matched later, failures kept, hooks, stuck calls."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from crm.telephony import webhook_tasks
+from crm.telephony.events import call_event_apply
+from crm.telephony.models import ProviderWebhookEvent
+from crm.tests.webhook_samples import CK_SECRET, call_ended, make_af_log, make_ck_log, post_json
+
+URL = "/callkaro-webhook/"
+HOOK_CALLS: list[tuple[int, str]] = []
+
+
+def record_hook(call_log, provider: str) -> None:
+    HOOK_CALLS.append((call_log.pk, provider))
+
+
+def broken_hook(call_log, provider: str) -> None:
+    raise RuntimeError("a hook that fails")
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
+    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+    HOOK_CALLS.clear()
+
+
+@pytest.mark.django_db
+def test_raw_event_is_stored_with_ip_headers_and_body(client, lead):
+    log = make_ck_log(lead)
+    body = call_ended(log.pk)
+    response = post_json(
+        client,
+        f"{URL}?token={CK_SECRET}&source=agent",
+        body,
+        headers={"User-Agent": "CallKaro/1"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert response.status_code == 200
+    row = ProviderWebhookEvent.objects.get()
+    assert json.loads(row.body) == body
+    assert row.remote_addr == "10.1.2.3" and row.headers["User-Agent"] == "CallKaro/1"
+    assert row.headers["query_string"] == "source=agent"
+    assert row.dedup_key.startswith("ck:") and row.provider_call_id == "6811c0de2a4b9e0012ab34cd"
+    assert row.processed_at is not None and row.attempts == 1
+
+
+@pytest.mark.django_db
+def test_unknown_call_id_is_kept_and_matched_once_the_log_appears(client, lead, django_capture_on_commit_callbacks):
+    body = call_ended(None)  # no metadata; matched by Call Karo's callSid once we know it
+    assert post_json(client, URL, body, token=CK_SECRET).status_code == 200
+    row = ProviderWebhookEvent.objects.get()
+    assert row.outcome == "unmatched"
+    assert webhook_tasks.webhook_events_rematch() == {"unmatched": 1}  # still no log
+
+    log = make_ck_log(lead, provider_call_id="6811c0de2a4b9e0012ab34cd")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_tasks.webhook_events_rematch.delay().get() == {"applied": 1}
+    row.refresh_from_db()
+    log.refresh_from_db()
+    assert (row.outcome, row.call_log_id, row.attempts) == ("applied", log.pk, 3)
+    assert log.status == "completed"
+    lead.refresh_from_db()
+    assert lead.stage == "interested"
+
+
+@pytest.mark.django_db
+def test_reprocess_command_matches_unmatched_by_default_and_is_idempotent(client, lead):
+    post_json(client, URL, call_ended(987654), token=CK_SECRET)
+    assert ProviderWebhookEvent.objects.get().outcome == "unmatched"
+    log = make_ck_log(lead, provider_call_id="6811c0de2a4b9e0012ab34cd")
+    out = StringIO()
+    call_command("reprocess_webhooks", stdout=out)
+    assert "applied: 1" in out.getvalue()
+    log.refresh_from_db()
+    assert log.status == "completed"
+    out = StringIO()
+    call_command("reprocess_webhooks", "--all", stdout=out)
+    assert "stale: 1" in out.getvalue()
+    log.refresh_from_db()
+    assert log.status == "completed"
+
+
+@pytest.mark.django_db
+def test_a_failure_while_applying_is_kept_and_answered_200(client, lead, monkeypatch):
+    log = make_ck_log(lead)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("crm.telephony.events._apply_to_log", explode)
+    response = post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
+    assert response.status_code == 200 and response.json()["events"][0]["outcome"] == "failed"
+    row = ProviderWebhookEvent.objects.get()
+    assert row.outcome == "failed" and "database hiccup" in row.error
+    log.refresh_from_db()
+    assert log.status == "initiated"
+
+    monkeypatch.undo()
+    call_command("reprocess_webhooks", "--failed", stdout=StringIO())
+    row.refresh_from_db()
+    log.refresh_from_db()
+    assert row.outcome == "applied" and row.error == "" and log.status == "completed"
+
+
+@pytest.mark.django_db
+def test_an_unrecognised_but_authentic_body_is_stored_as_failed(client):
+    assert post_json(client, URL, {"event": "call_started"}, token=CK_SECRET).status_code == 400
+    row = ProviderWebhookEvent.objects.get()
+    assert row.is_authenticated and row.outcome == "failed" and "Unrecognised" in row.error
+
+
+@pytest.mark.django_db
+def test_final_hooks_run_once_after_commit_and_a_broken_one_does_not_stop_the_rest(
+    client, lead, settings, django_capture_on_commit_callbacks
+):
+    settings.TELEPHONY_CALL_FINAL_HOOKS = [f"{__name__}.broken_hook", f"{__name__}.record_hook"]
+    log = make_ck_log(lead)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
+    assert HOOK_CALLS == []  # nothing runs before the commit
+    for callback in callbacks:
+        callback()
+    assert HOOK_CALLS == [(log.pk, "callkaro")]
+    with django_capture_on_commit_callbacks(execute=True):
+        post_json(client, URL, call_ended(log.pk, call_duration=99), token=CK_SECRET)  # a copy: no re-run
+    assert HOOK_CALLS == [(log.pk, "callkaro")]
+
+
+@pytest.mark.django_db
+def test_non_final_event_runs_no_hooks(lead, settings, django_capture_on_commit_callbacks):
+    from crm.telephony.base import CallEvent
+
+    settings.TELEPHONY_CALL_FINAL_HOOKS = [f"{__name__}.record_hook"]
+    log = make_af_log(lead)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcome = call_event_apply(
+            provider="acefone", event=CallEvent(provider="acefone", status="ringing", call_log_id=log.pk)
+        )
+    assert outcome == "applied" and callbacks == [] and HOOK_CALLS == []
+
+
+@pytest.mark.django_db
+def test_pending_row_left_by_a_crash_is_applied_by_the_periodic_task(lead):
+    log = make_ck_log(lead)
+    row = ProviderWebhookEvent.objects.create(
+        provider="callkaro", body=json.dumps(call_ended(log.pk)), is_authenticated=True, dedup_key="ck:crashed"
+    )
+    ProviderWebhookEvent.objects.filter(pk=row.pk).update(received_at=timezone.now() - timedelta(minutes=10))
+    assert webhook_tasks.webhook_events_rematch() == {"applied": 1}
+    log.refresh_from_db()
+    assert log.status == "completed"
+
+
+@pytest.mark.django_db
+def test_stuck_call_is_marked_unknown_visibly(lead, settings):
+    settings.TELEPHONY_STUCK_CALL_MINUTES = 30
+    stuck = make_ck_log(lead, status="in_progress")
+    recent = make_ck_log(lead, status="ringing")
+    scheduled_later = make_ck_log(lead, status="initiated", scheduled_at=timezone.now() + timedelta(hours=1))
+    done = make_ck_log(lead, status="completed")
+    old = timezone.now() - timedelta(minutes=45)
+    type(stuck).objects.filter(pk__in=[stuck.pk, scheduled_later.pk, done.pk]).update(created_at=old)
+    counts = webhook_tasks.calls_stuck_settle()
+    assert counts["marked_unknown"] >= 1
+    for log in (stuck, recent, scheduled_later, done):
+        log.refresh_from_db()
+    assert stuck.status == "unknown" and "a person should check" in stuck.error_message
+    assert (recent.status, scheduled_later.status, done.status) == ("ringing", "initiated", "completed")
+    # A webhook arriving later still settles it.
+    call_event_apply(
+        provider="callkaro", event=__import__("callkaro.webhooks").webhooks.parse_payload(call_ended(stuck.pk))[0]
+    )
+    stuck.refresh_from_db()
+    assert stuck.status == "completed"
+
+
+def test_beat_schedule_registers_the_webhook_tasks(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"telephony.webhook_events_rematch", "telephony.calls_stuck_settle"} <= tasks
+    assert "crm.telephony.webhook_tasks" in settings.CELERY_IMPORTS
+
+
+@pytest.mark.django_db
+def test_the_configured_final_hooks_run_cleanly(client, lead, settings, caplog, django_capture_on_commit_callbacks):
+    """With the project's own TELEPHONY_CALL_FINAL_HOOKS (the campaign one among them)."""
+    from crm.settings import TELEPHONY_CALL_FINAL_HOOKS
+
+    settings.TELEPHONY_CALL_FINAL_HOOKS = TELEPHONY_CALL_FINAL_HOOKS
+    log = make_ck_log(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_json(client, URL, call_ended(log.pk), token=CK_SECRET).status_code == 200
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    lead.refresh_from_db()
+    assert lead.stage == "interested"
