@@ -80,6 +80,14 @@ class TelephonyProvider(ABC):
         self.options = options
 
     @abstractmethod
+    def call_log_defaults(self, *, lead: Any, team_member: Any, options: CallOptions) -> dict[str, Any]:
+        """Provider-specific fields of a new call log (agent, agent number …); may raise CallNotAllowed."""
+
+    @abstractmethod
+    def request_for(self, call_log: Any) -> PlaceCallRequest:
+        """Rebuild the request from the stored row, so a dispatch in any process sends the same call."""
+
+    @abstractmethod
     def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
         """Ask the provider to dial. Raises the errors in ``crm.telephony.errors``."""
 

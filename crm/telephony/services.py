@@ -252,7 +252,7 @@ def _unavailable(
 ) -> _DispatchResult:
     message = redact(exc.message or str(exc))
     if interactive:
-        text = f"{label} is unavailable right now. {message}".strip()
+        text = f"{message.rstrip('.') or label + ' is unavailable'}. No call was placed."
         _finish(model, call_log.pk, status=CallStatus.FAILED, error_message=text)
         return _DispatchResult(status=CallStatus.FAILED, message=text, unavailable=True)
     # A worker's call is never lost: put it back for the scheduler, later.
