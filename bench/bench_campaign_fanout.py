@@ -101,7 +101,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--variant", choices=["launch", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help="scratch PostgreSQL database, created and dropped (else test_<name>)")
+    parser.add_argument("--json", action="store_true", help="print the figures as a last BENCH_RESULT line")
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     if args.variant:
         print(json.dumps(run_variant(args.variant)))
         return
@@ -113,6 +117,8 @@ def main() -> None:
     from django.test.utils import setup_databases, teardown_databases
 
     settings.DATABASES["default"].setdefault("TEST", {})["MIGRATE"] = False
+    if args.database_url:  # use the named database itself as the scratch database
+        settings.DATABASES["default"]["TEST"]["NAME"] = settings.DATABASES["default"]["NAME"]
     old = setup_databases(verbosity=0, interactive=False)
     try:
         from callkaro.models import CallKaroAgent
@@ -129,7 +135,8 @@ def main() -> None:
                 Lead.objects.bulk_create(batch)
                 batch = []
         Lead.objects.bulk_create(batch)
-        print(f"seeded {args.leads} leads in {time.perf_counter() - started:.1f}s")
+        seed_seconds = time.perf_counter() - started
+        print(f"seeded {args.leads} leads in {seed_seconds:.1f}s", flush=True)
         db = settings.DATABASES["default"]
         url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
         env = {**os.environ, "DATABASE_URL": url}
@@ -144,6 +151,9 @@ def main() -> None:
             print(
                 f"{r['variant']:<8} {r['rows']:>8} {r['seconds']:>8} {r['rows_per_second']:>8} {r['peak_rss_mb']:>12}"
             )
+        if args.json:
+            result = {"leads": args.leads, "seed_seconds": seed_seconds, "variants": results}
+            print("BENCH_RESULT " + json.dumps(result), flush=True)
     finally:
         teardown_databases(old, verbosity=0)
 

@@ -1,13 +1,14 @@
-"""Campaign services: preview, launch, pause/resume/cancel, retries and completion.
+"""Campaign services: preview, launch, one lead added to a campaign, and progress.
 
 A campaign is rows in our database; the scheduler (``callkaro.scheduler``) dials them through
 the same claim-then-dial task as single calls. One retry owner per campaign, never both.
+Pause, resume, cancel and completion are in ``campaign_lifecycle``; retries, opt-outs and the pre-dial
+check in ``campaign_hooks``; what they share in ``campaign_calls``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -19,28 +20,40 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from crm.dnc import dnc_add, dnc_numbers_among, is_do_not_call
-from crm.models import DoNotCallEntry, Lead, LeadStage, TeamMember
+from crm.dnc import dnc_numbers_among, is_do_not_call
+from crm.models import Lead, TeamMember
 from crm.telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
 from .audience import AudienceMember
+
+# The lifecycle and hook services live beside this module; their names stay importable from here
+# (``callkaro.campaigns.campaign_pause`` …) for callers written before the split.
+from .campaign_calls import (  # noqa: F401
+    ACTIVE_CAMPAIGN_STATUSES,
+    AUTO_PAUSE_REASON,
+    DEFAULT_RETRY_GAP_MINUTES,
+    SCOPE_ALL,
+    SCOPE_OWN,
+    SKIP_CANCELLED,
+    SKIP_PAUSED,
+    CampaignError,
+    Status,
+    campaign_call_row,
+)
+from .campaign_hooks import (  # noqa: F401
+    OPT_OUT_WORDS,
+    campaign_lead_eligible,
+    campaign_retry_schedule,
+    on_call_final,
+)
+from .campaign_lifecycle import (  # noqa: F401
+    campaign_cancel,
+    campaign_complete_if_done,
+    campaign_pause,
+    campaign_resume,
+    campaign_start_due,
+)
 from .models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
-
-logger = logging.getLogger(__name__)
-
-Status = CallKaroCampaign.Status
-ACTIVE_CAMPAIGN_STATUSES = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
-AUTO_PAUSE_REASON = "Call Karo is unavailable (circuit open); paused automatically"
-SKIP_PAUSED = "Campaign paused"
-SKIP_CANCELLED = "Campaign cancelled"
-#: The creator's lead scope, fixed at launch: a rep's campaign reaches only leads still assigned to them.
-SCOPE_ALL, SCOPE_OWN = "all", "own"
-DEFAULT_RETRY_GAP_MINUTES = 30
-OPT_OUT_WORDS = ("do not call", "don't call", "dont call", "opt out", "opt-out", "opted out", "stop calling", "dnd")
-
-
-class CampaignError(ValueError):
-    """A request the campaign cannot honour (shown to the user as a 4xx)."""
 
 
 @dataclass(frozen=True)
@@ -214,242 +227,16 @@ def campaign_launch(
         preview = CampaignPreview()
         chunk_size = settings.CAMPAIGN_BULK_CHUNK
         for chunk in _chunks(_eligible(audience, preview, chunk_size), chunk_size):
-            CallKaroCallLog.objects.bulk_create([_call_row(campaign, m, start_at) for m in chunk])
+            CallKaroCallLog.objects.bulk_create([campaign_call_row(campaign, m, start_at) for m in chunk])
         campaign.total_leads = preview.eligible
         campaign.save(update_fields=["total_leads"])
     return campaign
-
-
-def _call_row(campaign: CallKaroCampaign, m: AudienceMember, when: dt.datetime, attempt: int = 1) -> CallKaroCallLog:
-    """One campaign call. ``call_log_id`` is added to the metadata by the dispatcher once the row exists."""
-    callkaro_retries = campaign.retry_owner == CallKaroCampaign.RetryOwner.CALLKARO
-    gaps = campaign.retry_gaps_minutes or [DEFAULT_RETRY_GAP_MINUTES]
-    return CallKaroCallLog(
-        lead_id=m.lead_id,
-        team_member_id=m.assigned_to_id,
-        to_number=m.phone,
-        status=CallStatus.SCHEDULED,
-        scheduled_at=when,
-        campaign=campaign,
-        agent_id=campaign.agent_id,
-        language=campaign.agent.language,
-        priority=campaign.priority,
-        attempt=attempt,
-        number_of_retries=campaign.max_retries if callkaro_retries else None,
-        gap_between_retries=(gaps if len(gaps) > 1 else gaps[0]) if callkaro_retries else None,
-        min_trigger_time=campaign.calling_hours_start.strftime("%H:%M"),
-        max_trigger_time=campaign.calling_hours_end.strftime("%H:%M"),
-        metadata_sent={"lead_id": m.lead_id, "campaign_id": campaign.pk, **m.metadata},
-    )
 
 
 def _member(user: AbstractBaseUser) -> TeamMember | None:
     from crm.selectors import team_member_for
 
     return team_member_for(user)
-
-
-# --- Lifecycle -----------------------------------------------------------------------------------
-
-
-def campaign_pause(*, campaign: CallKaroCampaign, reason: str = "Paused by hand") -> bool:
-    """Stop new dials at once: claimed-but-not-dialled rows go back to ``scheduled``; live calls finish."""
-    with transaction.atomic():
-        changed = CallKaroCampaign.objects.filter(pk=campaign.pk, status__in=[Status.RUNNING, Status.SCHEDULED]).update(
-            status=Status.PAUSED, status_reason=reason[:300], updated_at=timezone.now()
-        )
-        if changed:
-            campaign.calls.filter(status=CallStatus.QUEUED).update(
-                status=CallStatus.SCHEDULED, updated_at=timezone.now()
-            )
-    campaign.refresh_from_db()
-    return bool(changed)
-
-
-def campaign_resume(*, campaign: CallKaroCampaign, now: dt.datetime | None = None) -> bool:
-    """Continue where it stopped; calls skipped by a pause race are scheduled again."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        changed = CallKaroCampaign.objects.filter(pk=campaign.pk, status=Status.PAUSED).update(
-            status=Status.RUNNING, status_reason="", started_at=campaign.started_at or now, updated_at=now
-        )
-        if changed:
-            lost = campaign.calls.filter(status=CallStatus.CANCELLED, skip_reason=SKIP_PAUSED, retries__isnull=True)
-            for row in lost.select_related("lead"):
-                again = _call_row(
-                    campaign,
-                    AudienceMember(lead_id=row.lead_id, phone=row.to_number, assigned_to_id=row.team_member_id),
-                    now,
-                    attempt=row.attempt,
-                )
-                again.retry_of = row
-                again.metadata_sent = {k: v for k, v in row.metadata_sent.items() if k != "call_log_id"}
-                again.save()
-    campaign.refresh_from_db()
-    return bool(changed)
-
-
-def campaign_cancel(*, campaign: CallKaroCampaign, reason: str = "Cancelled by hand") -> int:
-    """Mark the remaining calls cancelled, and withdraw at Call Karo the ones it still holds scheduled."""
-    now = timezone.now()
-    with transaction.atomic():
-        changed = CallKaroCampaign.objects.filter(pk=campaign.pk, status__in=ACTIVE_CAMPAIGN_STATUSES).update(
-            status=Status.CANCELLED, status_reason=reason[:300], finished_at=now, updated_at=now
-        )
-        if not changed:
-            return 0
-        cancelled = campaign.calls.filter(status__in=PENDING_STATUSES).update(
-            status=CallStatus.CANCELLED, skip_reason=SKIP_CANCELLED, ended_at=now, updated_at=now
-        )
-        handed_over = list(_handed_over_scheduled(campaign, now).values_list("pk", flat=True))
-        transaction.on_commit(lambda: _withdraw_at_callkaro(handed_over))
-    campaign.refresh_from_db()
-    return cancelled
-
-
-def _handed_over_scheduled(campaign: CallKaroCampaign, now: dt.datetime):
-    """Calls Call Karo may still dial on its own: handed over with a schedule, or with its own retries pending."""
-    qs = campaign.calls.filter(provider_call_id__isnull=False).exclude(status=CallStatus.COMPLETED)
-    cond = Q(scheduled_at__gt=now, status=CallStatus.INITIATED)
-    if campaign.retry_owner == CallKaroCampaign.RetryOwner.CALLKARO:
-        cond |= Q(try_count__lt=campaign.max_retries)
-    return qs.filter(cond)
-
-
-def _withdraw_at_callkaro(call_log_ids: list[int]) -> None:
-    from crm.telephony.errors import TelephonyError
-    from crm.telephony.services import call_cancel
-
-    for row in CallKaroCallLog.objects.filter(pk__in=call_log_ids):
-        try:
-            call_cancel(provider="callkaro", call_log=row)
-        except TelephonyError as exc:  # the call may already be gone; cancellation stands on our side
-            logger.warning("Could not withdraw call %s at Call Karo: %s", row.pk, exc)
-
-
-def campaign_start_due(*, now: dt.datetime | None = None) -> int:
-    """Scheduled campaigns whose start time has come become running."""
-    now = now or timezone.now()
-    return CallKaroCampaign.objects.filter(status=Status.SCHEDULED, start_at__lte=now).update(
-        status=Status.RUNNING, started_at=now, updated_at=now
-    )
-
-
-def campaign_complete_if_done(*, campaign: CallKaroCampaign, now: dt.datetime | None = None) -> bool:
-    """A running campaign with nothing pending or live (nor Call Karo retries due) is completed."""
-    now = now or timezone.now()
-    open_calls = campaign.calls.filter(status__in=[*PENDING_STATUSES, *LIVE_STATUSES])
-    if open_calls.exists():
-        return False
-    if campaign.retry_owner == CallKaroCampaign.RetryOwner.CALLKARO and campaign.max_retries:
-        # Call Karo's own retries: a not-reached call with tries left is still pending there.
-        window = dt.timedelta(minutes=sum(_gaps(campaign, campaign.max_retries)) + 30)
-        if campaign.calls.filter(
-            status__in=[CallStatus.NO_ANSWER, CallStatus.BUSY],
-            try_count__lt=campaign.max_retries,
-            updated_at__gte=now - window,
-        ).exists():
-            return False
-    return bool(
-        CallKaroCampaign.objects.filter(pk=campaign.pk, status=Status.RUNNING).update(
-            status=Status.COMPLETED, finished_at=now, updated_at=now
-        )
-    )
-
-
-def _gaps(campaign: CallKaroCampaign, n: int) -> list[int]:
-    gaps = [int(g) for g in campaign.retry_gaps_minutes] or [DEFAULT_RETRY_GAP_MINUTES]
-    return [gaps[min(i, len(gaps) - 1)] for i in range(n)]
-
-
-# --- Hooks ---------------------------------------------------------------------------------------
-
-
-def on_call_final(call_log: Any, provider: str) -> None:
-    """``TELEPHONY_CALL_FINAL_HOOKS``: opt-outs to the do-not-call list, our retries, completion."""
-    if _looks_like_opt_out(call_log):
-        try:
-            dnc_add(
-                number=call_log.to_number,
-                reason=f"Opt-out heard on {provider} call {call_log.pk}",
-                source=DoNotCallEntry.Source.CALL_OPT_OUT,
-            )
-        except ValueError:
-            pass
-    if provider != "callkaro" or not getattr(call_log, "campaign_id", None):
-        return
-    campaign = CallKaroCampaign.objects.get(pk=call_log.campaign_id)
-    if (
-        campaign.retry_owner == CallKaroCampaign.RetryOwner.SCHEDULER
-        and call_log.status in (CallStatus.NO_ANSWER, CallStatus.BUSY)
-        and call_log.attempt <= campaign.max_retries
-        and campaign.status in (Status.RUNNING, Status.PAUSED, Status.SCHEDULED)
-    ):
-        campaign_retry_schedule(call_log=call_log, campaign=campaign)
-    if campaign.status == Status.RUNNING:
-        campaign_complete_if_done(campaign=campaign)
-
-
-def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCampaign) -> CallKaroCallLog | None:
-    """Our scheduler's retry: a new row (attempt + 1) due after the gap. Once per call, under a row lock."""
-    with transaction.atomic():
-        locked = CallKaroCallLog.objects.select_for_update().get(pk=call_log.pk)
-        if locked.retries.exists():
-            return None
-        gap = _gaps(campaign, locked.attempt)[locked.attempt - 1]
-        row = _call_row(
-            campaign,
-            AudienceMember(lead_id=locked.lead_id, phone=locked.to_number, assigned_to_id=locked.team_member_id),
-            timezone.now() + dt.timedelta(minutes=gap),
-            attempt=locked.attempt + 1,
-        )
-        row.retry_of = locked
-        row.metadata_sent = {k: v for k, v in locked.metadata_sent.items() if k != "call_log_id"}
-        row.save()
-    return row
-
-
-def _looks_like_opt_out(call_log: Any) -> bool:
-    texts = [str(getattr(call_log, "disposition", "") or "")]
-    for attr in ("post_call", "post_call_detail"):
-        value = getattr(call_log, attr, None)
-        if isinstance(value, dict):
-            texts.extend(str(v) for v in value.values())
-    blob = " ".join(texts).lower()
-    return any(word in blob for word in OPT_OUT_WORDS)
-
-
-def campaign_lead_eligible(call_log: Any) -> str | None:
-    """Pre-dial check (``TELEPHONY_PRE_DIAL_CHECKS``): a skip reason, or None to dial.
-
-    Runs before every campaign dial, so it stays at three small queries (the dispatcher has
-    already loaded the lead; the creator's scope was fixed at launch).
-    """
-    campaign_id = getattr(call_log, "campaign_id", None)
-    if not campaign_id:
-        return None
-    campaign = CallKaroCampaign.objects.only("status", "created_by_id", "audience").get(pk=campaign_id)
-    if campaign.status != Status.RUNNING:
-        return (
-            SKIP_PAUSED if campaign.status == Status.PAUSED else f"Campaign is {campaign.get_status_display().lower()}"
-        )
-    lead = call_log.lead
-    if lead.do_not_call or is_do_not_call(call_log.to_number):
-        return "Do-not-call"
-    if lead.stage in (LeadStage.CONVERTED, LeadStage.DEAD):
-        return f"Lead is {lead.get_stage_display().lower()}"
-    if lead.phone_invalid:
-        return "Phone number flagged invalid"
-    if campaign.audience.get("scope") == SCOPE_OWN and lead.assigned_to_id != campaign.created_by_id:
-        return "Lead reassigned away from the campaign's owner"
-    reached = (
-        CallKaroCallLog.objects.filter(campaign_id=campaign_id, lead_id=lead.pk, status=CallStatus.COMPLETED)
-        .exclude(pk=call_log.pk)
-        .exists()
-    )
-    if reached:
-        return "Already reached in this campaign"
-    return None
 
 
 # --- One lead inside a campaign ------------------------------------------------------------------
@@ -472,7 +259,7 @@ def campaign_call_schedule(
             return pending, False
         if campaign.calls.filter(lead=lead, status__in=[CallStatus.QUEUED, *LIVE_STATUSES]).exists():
             raise CampaignError("The lead's call is already being dialled")
-        row = _call_row(
+        row = campaign_call_row(
             campaign, AudienceMember(lead_id=lead.pk, phone=str(lead.phone), assigned_to_id=lead.assigned_to_id), when
         )
         row.save()
@@ -482,7 +269,7 @@ def campaign_call_schedule(
     return row, True
 
 
-# --- Progress (a read, kept beside the lifecycle it reports) -------------------------------------
+# --- Progress (a read, kept beside the services it reports on) -------------------------------------
 
 
 def campaign_progress(campaign: CallKaroCampaign) -> dict[str, Any]:

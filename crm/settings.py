@@ -206,6 +206,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Providers -----------------------------------------------------------------
 PROVIDER_SANDBOX = env.bool("PROVIDER_SANDBOX", default=False)
+# Baseline endpoints under /bench/ for `make bench` (bench/views.py). Never on in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 CALLKARO_BASE_URL = env.str("CALLKARO_BASE_URL", default="https://api.callkaro.ai")
 CALLKARO_API_KEY = env.str("CALLKARO_API_KEY", default="")
 CALLKARO_DEFAULT_AGENT_ID = env.str("CALLKARO_DEFAULT_AGENT_ID", default="")
@@ -311,14 +313,27 @@ CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {
 TELEPHONY_PRE_DIAL_CHECKS = [
     *TELEPHONY_PRE_DIAL_CHECKS,
     "crm.dnc.do_not_call_check",
-    "callkaro.campaigns.campaign_lead_eligible",
+    "callkaro.campaign_hooks.campaign_lead_eligible",
 ]
-TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaigns.on_call_final"]
+TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaign_hooks.on_call_final"]
 
 # --- Dashboard -----------------------------------------------------------------
+# Closed days come from the daily roll-up (callkaro.dashboard_rollup); a call of a closed day that turns
+# final marks its day dirty (counted live until the beat task rebuilds it).
+DASHBOARD_ROLLUP_REFRESH_SECONDS = env.float("DASHBOARD_ROLLUP_REFRESH_SECONDS", default=120.0)
+TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.dashboard_rollup.rollup_call_final"]
+CELERY_IMPORTS = [*CELERY_IMPORTS, "callkaro.tasks_dashboard"]
+CELERY_BEAT_SCHEDULE_DASHBOARD: dict = {
+    "dashboard-rollup-refresh": {
+        "task": "callkaro.dashboard_rollup_refresh",
+        "schedule": DASHBOARD_ROLLUP_REFRESH_SECONDS,
+        "options": {"expires": DASHBOARD_ROLLUP_REFRESH_SECONDS - 10},
+    },
+}
 
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE_TELEPHONY,
     **CELERY_BEAT_SCHEDULE_WEBHOOKS,
     **CELERY_BEAT_SCHEDULE_CAMPAIGNS,
+    **CELERY_BEAT_SCHEDULE_DASHBOARD,
 }

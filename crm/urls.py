@@ -19,3 +19,7 @@ if settings.PROVIDER_SANDBOX:
         path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
         path("sandbox/acefone/", include("acefone.sandbox_urls")),
     ]
+
+# Baseline endpoints for `make bench` only (bench/views.py); never on in production.
+if getattr(settings, "BENCH_ENDPOINTS", False):
+    urlpatterns += [path("bench/", include("bench.urls"))]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from acefone.models import AcefoneCallLog
 from callkaro import dashboard
 from callkaro.dashboard import DashboardFilters
+from callkaro.dashboard_rollup import rollup_days_rebuild, rollup_refresh
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from crm.models import Role
 from crm.telephony.status import CallStatus as S
@@ -316,20 +317,23 @@ def test_cached_figures_equal_uncached(world, key):
 
 def test_closed_days_come_from_the_rollup_and_today_is_live(world, rep, django_assert_num_queries):
     p, flt = dashboard.period_resolve("7d", now=NOW), DashboardFilters()
-    dashboard.dashboard_figures_cached(p, flt, now=NOW)
+    rollup_days_rebuild(days=[TODAY - dt.timedelta(days=n) for n in range(1, 7)])
+    dashboard.dashboard_figures_cached(p, flt, now=NOW)  # campaign progress cached
     ai_call(world["lead"], S.COMPLETED, duration=10, at=NOW, member=rep)  # today: counted at once
     ai_call(world["lead"], S.COMPLETED, duration=10, at=NOW - dt.timedelta(days=2), member=rep)  # rolled up
-    with django_assert_num_queries(8):  # today's 6 grouped queries and the 2 recent-calls queries
+    # 1 for the rolled-up days, 3 roll-up queries, today's 6 grouped queries and the 2 recent-calls queries
+    with django_assert_num_queries(12):
         f = dashboard.dashboard_figures_cached(p, flt, now=NOW)
-    assert f.kpis.calls == 12  # 11 + today's new call; the back-dated one waits for the roll-up to expire
-    cache.clear()
+    assert f.kpis.calls == 12  # 11 + today's new call; the back-dated one (no hook ran) waits for the refresh
+    rollup_refresh(now=NOW)
     assert dashboard.dashboard_figures_cached(p, flt, now=NOW).kpis.calls == 13
 
 
 def test_a_past_range_is_served_from_the_rollup(world, django_assert_num_queries):
     p = dashboard.period_resolve("custom", start=dt.date(2026, 11, 20), end=dt.date(2026, 11, 26), now=NOW)
+    rollup_days_rebuild(days=[dt.date(2026, 11, 20) + dt.timedelta(days=n) for n in range(7)])
     first = dashboard.dashboard_figures_cached(p, DashboardFilters(), now=NOW)
-    with django_assert_num_queries(2):  # recent calls only
+    with django_assert_num_queries(6):  # the rolled-up days, 3 roll-up queries, recent calls; no live scan
         again = dashboard.dashboard_figures_cached(p, DashboardFilters(), now=NOW)
     assert first.kpis.calls == again.kpis.calls == 2
 

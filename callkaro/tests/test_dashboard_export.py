@@ -13,7 +13,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from acefone.models import AcefoneCallLog
-from callkaro import dashboard, views_dashboard
+from callkaro import dashboard_export as dashboard
+from callkaro import views_dashboard
 from callkaro.models import CallKaroAgent, CallKaroCallLog
 from crm.telephony.status import CallStatus as S
 from crm.tests.factories import LeadFactory

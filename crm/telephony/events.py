@@ -189,11 +189,17 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
     """
     model = call_log_model(provider)
     with transaction.atomic():
-        pk = _match(model, event)
-        if pk is None:
-            _record(webhook_event, Outcome.UNMATCHED, None)
-            return Outcome.UNMATCHED
-        log = model.objects.select_for_update().get(pk=pk)
+        log = None
+        if event.call_log_id is not None and 0 < event.call_log_id <= MAX_ID:
+            # The usual case (our id came back in the metadata): match and lock in one query.
+            log = model.objects.select_for_update().filter(pk=event.call_log_id).first()
+        if log is None:
+            pk = _match(model, event)
+            if pk is None:
+                _record(webhook_event, Outcome.UNMATCHED, None)
+                return Outcome.UNMATCHED
+            log = model.objects.select_for_update().get(pk=pk)
+        pk = log.pk
         was_final = log.is_final
         advanced, changed = _apply_to_log(log, event)
         if changed:
@@ -209,7 +215,8 @@ def _enqueue_final(provider: str, call_log_id: int) -> None:
     from .webhook_tasks import call_final_followup
 
     try:
-        call_final_followup.delay(provider, call_log_id)
+        # Nobody reads the follow-up's result: not asking for one saves a result-backend round trip.
+        call_final_followup.apply_async((provider, call_log_id), ignore_result=True)
     except Exception:  # noqa: BLE001 - a broker outage must not skip the lead update
         logger.exception("Could not enqueue the follow-up of %s call %s; running it inline", provider, call_log_id)
         call_final_process(provider=provider, call_log_id=call_log_id)

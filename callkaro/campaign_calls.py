@@ -1,0 +1,57 @@
+"""What every campaign module shares: its statuses and skip reasons, its error, and one call row.
+
+Split from ``callkaro.campaigns`` (launch and preview), ``campaign_lifecycle`` (pause, resume, cancel,
+completion) and ``campaign_hooks`` (retries, opt-outs, the pre-dial check), which all build on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crm.telephony.status import CallStatus
+
+from .audience import AudienceMember
+from .models import CallKaroCallLog, CallKaroCampaign
+
+Status = CallKaroCampaign.Status
+ACTIVE_CAMPAIGN_STATUSES = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
+AUTO_PAUSE_REASON = "Call Karo is unavailable (circuit open); paused automatically"
+SKIP_PAUSED = "Campaign paused"
+SKIP_CANCELLED = "Campaign cancelled"
+#: The creator's lead scope, fixed at launch: a rep's campaign reaches only leads still assigned to them.
+SCOPE_ALL, SCOPE_OWN = "all", "own"
+DEFAULT_RETRY_GAP_MINUTES = 30
+
+
+class CampaignError(ValueError):
+    """A request the campaign cannot honour (shown to the user as a 4xx)."""
+
+
+def campaign_call_row(
+    campaign: CallKaroCampaign, m: AudienceMember, when: dt.datetime, attempt: int = 1
+) -> CallKaroCallLog:
+    """One campaign call. ``call_log_id`` is added to the metadata by the dispatcher once the row exists."""
+    callkaro_retries = campaign.retry_owner == CallKaroCampaign.RetryOwner.CALLKARO
+    gaps = campaign.retry_gaps_minutes or [DEFAULT_RETRY_GAP_MINUTES]
+    return CallKaroCallLog(
+        lead_id=m.lead_id,
+        team_member_id=m.assigned_to_id,
+        to_number=m.phone,
+        status=CallStatus.SCHEDULED,
+        scheduled_at=when,
+        campaign=campaign,
+        agent_id=campaign.agent_id,
+        language=campaign.agent.language,
+        priority=campaign.priority,
+        attempt=attempt,
+        number_of_retries=campaign.max_retries if callkaro_retries else None,
+        gap_between_retries=(gaps if len(gaps) > 1 else gaps[0]) if callkaro_retries else None,
+        min_trigger_time=campaign.calling_hours_start.strftime("%H:%M"),
+        max_trigger_time=campaign.calling_hours_end.strftime("%H:%M"),
+        metadata_sent={"lead_id": m.lead_id, "campaign_id": campaign.pk, **m.metadata},
+    )
+
+
+def campaign_retry_gaps(campaign: CallKaroCampaign, n: int) -> list[int]:
+    gaps = [int(g) for g in campaign.retry_gaps_minutes] or [DEFAULT_RETRY_GAP_MINUTES]
+    return [gaps[min(i, len(gaps) - 1)] for i in range(n)]

@@ -1,0 +1,107 @@
+"""Campaign telephony hooks: after a call ends (opt-outs, our retries, completion) and before each dial."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.dnc import dnc_add, is_do_not_call
+from crm.models import DoNotCallEntry, LeadStage
+from crm.telephony.status import CallStatus
+
+from .audience import AudienceMember
+from .campaign_calls import SCOPE_OWN, SKIP_PAUSED, Status, campaign_call_row, campaign_retry_gaps
+from .campaign_lifecycle import campaign_complete_if_done
+from .models import CallKaroCallLog, CallKaroCampaign
+
+OPT_OUT_WORDS = ("do not call", "don't call", "dont call", "opt out", "opt-out", "opted out", "stop calling", "dnd")
+
+
+def on_call_final(call_log: Any, provider: str) -> None:
+    """``TELEPHONY_CALL_FINAL_HOOKS``: opt-outs to the do-not-call list, our retries, completion."""
+    if _looks_like_opt_out(call_log):
+        try:
+            dnc_add(
+                number=call_log.to_number,
+                reason=f"Opt-out heard on {provider} call {call_log.pk}",
+                source=DoNotCallEntry.Source.CALL_OPT_OUT,
+            )
+        except ValueError:
+            pass
+    if provider != "callkaro" or not getattr(call_log, "campaign_id", None):
+        return
+    campaign = CallKaroCampaign.objects.get(pk=call_log.campaign_id)
+    if (
+        campaign.retry_owner == CallKaroCampaign.RetryOwner.SCHEDULER
+        and call_log.status in (CallStatus.NO_ANSWER, CallStatus.BUSY)
+        and call_log.attempt <= campaign.max_retries
+        and campaign.status in (Status.RUNNING, Status.PAUSED, Status.SCHEDULED)
+    ):
+        campaign_retry_schedule(call_log=call_log, campaign=campaign)
+    if campaign.status == Status.RUNNING:
+        campaign_complete_if_done(campaign=campaign)
+
+
+def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCampaign) -> CallKaroCallLog | None:
+    """Our scheduler's retry: a new row (attempt + 1) due after the gap. Once per call, under a row lock."""
+    with transaction.atomic():
+        locked = CallKaroCallLog.objects.select_for_update().get(pk=call_log.pk)
+        if locked.retries.exists():
+            return None
+        gap = campaign_retry_gaps(campaign, locked.attempt)[locked.attempt - 1]
+        row = campaign_call_row(
+            campaign,
+            AudienceMember(lead_id=locked.lead_id, phone=locked.to_number, assigned_to_id=locked.team_member_id),
+            timezone.now() + dt.timedelta(minutes=gap),
+            attempt=locked.attempt + 1,
+        )
+        row.retry_of = locked
+        row.metadata_sent = {k: v for k, v in locked.metadata_sent.items() if k != "call_log_id"}
+        row.save()
+    return row
+
+
+def _looks_like_opt_out(call_log: Any) -> bool:
+    texts = [str(getattr(call_log, "disposition", "") or "")]
+    for attr in ("post_call", "post_call_detail"):
+        value = getattr(call_log, attr, None)
+        if isinstance(value, dict):
+            texts.extend(str(v) for v in value.values())
+    blob = " ".join(texts).lower()
+    return any(word in blob for word in OPT_OUT_WORDS)
+
+
+def campaign_lead_eligible(call_log: Any) -> str | None:
+    """Pre-dial check (``TELEPHONY_PRE_DIAL_CHECKS``): a skip reason, or None to dial.
+
+    Runs before every campaign dial, so it stays at three small queries (the dispatcher has
+    already loaded the lead; the creator's scope was fixed at launch).
+    """
+    campaign_id = getattr(call_log, "campaign_id", None)
+    if not campaign_id:
+        return None
+    campaign = CallKaroCampaign.objects.only("status", "created_by_id", "audience").get(pk=campaign_id)
+    if campaign.status != Status.RUNNING:
+        return (
+            SKIP_PAUSED if campaign.status == Status.PAUSED else f"Campaign is {campaign.get_status_display().lower()}"
+        )
+    lead = call_log.lead
+    if lead.do_not_call or is_do_not_call(call_log.to_number):
+        return "Do-not-call"
+    if lead.stage in (LeadStage.CONVERTED, LeadStage.DEAD):
+        return f"Lead is {lead.get_stage_display().lower()}"
+    if lead.phone_invalid:
+        return "Phone number flagged invalid"
+    if campaign.audience.get("scope") == SCOPE_OWN and lead.assigned_to_id != campaign.created_by_id:
+        return "Lead reassigned away from the campaign's owner"
+    reached = (
+        CallKaroCallLog.objects.filter(campaign_id=campaign_id, lead_id=lead.pk, status=CallStatus.COMPLETED)
+        .exclude(pk=call_log.pk)
+        .exists()
+    )
+    if reached:
+        return "Already reached in this campaign"
+    return None

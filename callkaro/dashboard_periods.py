@@ -1,0 +1,81 @@
+"""The dashboard's periods and filters: local days in ``settings.TIME_ZONE`` (Asia/Kolkata).
+
+"Today" starts at local midnight and "7 days" is today and the six days before it. Agent and campaign
+filters apply to AI calls only, so they exclude human (Acefone) calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+PERIODS = {"today": "Today", "7d": "7 days", "30d": "30 days", "all": "All time", "custom": "Custom range"}
+PROVIDERS = {"": "Both", "ai": "Call Karo AI", "human": "Acefone (human)"}
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    return timezone.localtime(now or timezone.now(), local_zone()).date()
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The aware start of a local day: the one boundary every period and the roll-up share."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=local_zone())
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open range ``[start, end)`` of aware datetimes; ``start`` None means all time."""
+
+    key: str
+    start: dt.datetime | None
+    end: dt.datetime
+    first_day: dt.date | None
+    last_day: dt.date
+
+    @property
+    def label(self) -> str:
+        if self.key == "custom":
+            return f"{self.first_day:%d %b %Y} – {self.last_day:%d %b %Y}"
+        return PERIODS.get(self.key, self.key)
+
+
+def period_resolve(
+    key: str, *, start: dt.date | None = None, end: dt.date | None = None, now: dt.datetime | None = None
+) -> Period:
+    """Turn a period choice into local-midnight bounds. Unknown keys fall back to today."""
+    today = local_today(now)
+    tomorrow = local_midnight(today + dt.timedelta(days=1))
+    if key == "custom" and start and end:
+        if end < start:
+            start, end = end, start
+        return Period("custom", local_midnight(start), local_midnight(end + dt.timedelta(days=1)), start, end)
+    if key in ("7d", "30d"):
+        first = today - dt.timedelta(days=(7 if key == "7d" else 30) - 1)
+        return Period(key, local_midnight(first), tomorrow, first, today)
+    if key == "all":
+        return Period("all", None, tomorrow, None, today)
+    return Period("today", local_midnight(today), tomorrow, today, today)
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    agent_id: int | None = None
+    team_member_id: int | None = None
+    campaign_id: int | None = None
+    provider: str = ""  # "", "ai" or "human"
+
+    @property
+    def wants_ai(self) -> bool:
+        return self.provider in ("", "ai")
+
+    @property
+    def wants_human(self) -> bool:
+        return self.provider in ("", "human") and not self.agent_id and not self.campaign_id

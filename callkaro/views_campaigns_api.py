@@ -1,0 +1,155 @@
+"""The two JSON campaign endpoints: ``POST /create-callkaro-campaign/`` and ``POST /schedule-campaign-call/``.
+
+Thin: parse the body, check permission, call a service; errors come back as ``{"ok": false, "error": ...}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_POST
+
+from crm.selectors import lead_get_for_user
+from crm.telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
+
+from . import audience as aud
+from . import campaigns as svc
+from .forms_campaigns import (
+    CampaignAudience,
+    campaigns_for,
+    lead_filter_for,
+    parse_when,
+    require_builder,
+    settings_from_data,
+)
+from .models import CallKaroCampaign
+
+
+def _audience_from_json(body: dict[str, Any], user: AbstractBaseUser) -> CampaignAudience:
+    spec = body.get("audience") or {}
+    if not isinstance(spec, dict):
+        raise svc.CampaignError("audience must be an object")
+    if "rows" in spec:
+        rows = spec["rows"]
+        if not isinstance(rows, list) or not rows:
+            raise svc.CampaignError("audience.rows must be a non-empty list")
+        headers = sorted({k for r in rows if isinstance(r, dict) for k in r})
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=headers)
+        writer.writeheader()
+        writer.writerows(r for r in rows if isinstance(r, dict))
+        text = buf.getvalue()
+        return CampaignAudience(user=user, csv=aud.audience_csv_parse(text))
+    if "lead_ids" in spec:
+        raise svc.CampaignError("audience.lead_ids is not supported; use audience.filter or audience.rows")
+    return CampaignAudience(user=user, lead_filter=lead_filter_for(spec.get("filter") or {}, user))
+
+
+def _preview_json(preview: svc.CampaignPreview) -> dict[str, Any]:
+    return {
+        "count": preview.count,
+        "eligible": preview.eligible,
+        "invalid_numbers": [{"line": line, "error": msg} for line, msg in preview.invalid_numbers],
+        "duplicates": preview.duplicates,
+        "do_not_call": preview.do_not_call,
+        "in_other_campaigns": preview.in_other_campaigns,
+        "estimated_calls": preview.estimated_calls,
+    }
+
+
+def _campaign_json(campaign: CallKaroCampaign) -> dict[str, Any]:
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "status": campaign.status,
+        "status_reason": campaign.status_reason,
+        "batch_id": campaign.batch_id,
+        "total_leads": campaign.total_leads,
+        "start_at": campaign.start_at.isoformat() if campaign.start_at else None,
+    }
+
+
+def _error(message: str, status: int = 400, **extra: Any) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": message, **extra}, status=status)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise svc.CampaignError("The body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise svc.CampaignError("The body must be a JSON object")
+    return body
+
+
+def _provider_error_response(exc: Exception) -> JsonResponse:
+    if isinstance(exc, ProviderUnavailable):
+        return _error(f"Call Karo is unavailable: {exc.message}", 503)
+    if isinstance(exc, ProviderConfigError):
+        return _error(str(exc), 409)
+    return _error(f"Call Karo refused: {getattr(exc, 'message', exc)}", 502)
+
+
+@require_POST
+def create_campaign(request: HttpRequest) -> JsonResponse:
+    """``POST /create-callkaro-campaign/``: the builder as JSON. ``"preview": true`` writes nothing."""
+    try:
+        require_builder(request.user)
+    except PermissionDenied as exc:
+        return _error(str(exc), 403)
+    try:
+        body = _json_body(request)
+        campaign_settings = settings_from_data(body, request.user)
+        audience = _audience_from_json(body, request.user)
+        if body.get("preview"):
+            return JsonResponse({"ok": True, "preview": _preview_json(audience.preview(campaign_settings))})
+        campaign = audience.launch(campaign_settings)
+    except svc.CampaignError as exc:
+        return _error(str(exc))
+    except (ProviderUnavailable, ProviderRejected, ProviderConfigError) as exc:
+        return _provider_error_response(exc)
+    bad = [{"line": line, "error": msg} for line, msg in audience.errors]
+    return JsonResponse({"ok": True, "campaign": _campaign_json(campaign), "bad_rows": bad}, status=201)
+
+
+@require_POST
+def schedule_campaign_call(request: HttpRequest) -> JsonResponse:
+    """``POST /schedule-campaign-call/`` ``{campaign_id, lead_id, scheduled_at?}``: add or (re)schedule one lead."""
+    try:
+        body = _json_body(request)
+        campaign_id, lead_id = int(body.get("campaign_id") or 0), int(body.get("lead_id") or 0)
+    except svc.CampaignError as exc:
+        return _error(str(exc))
+    except (TypeError, ValueError):
+        return _error("campaign_id and lead_id must be integers")
+    if not campaign_id or not lead_id:
+        return _error("campaign_id and lead_id are required")
+    campaign = campaigns_for(request.user).filter(pk=campaign_id).first()
+    if campaign is None:
+        return _error("No such campaign", 404)
+    try:
+        lead = lead_get_for_user(request.user, lead_id)
+    except Http404:
+        return _error("No such lead", 404)
+    try:
+        when = parse_when(body.get("scheduled_at"))
+        row, created = svc.campaign_call_schedule(user=request.user, campaign=campaign, lead=lead, scheduled_at=when)
+    except svc.CampaignError as exc:
+        return _error(str(exc), 409 if "dialled" in str(exc) or "campaign is" in str(exc) else 400)
+    return JsonResponse(
+        {
+            "ok": True,
+            "created": created,
+            "call_log_id": row.pk,
+            "status": row.status,
+            "scheduled_at": row.scheduled_at.isoformat() if row.scheduled_at else None,
+        },
+        status=201 if created else 200,
+    )
