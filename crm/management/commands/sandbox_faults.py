@@ -20,9 +20,7 @@ class Command(BaseCommand):
         if clear:
             sandbox_faults_clear(provider)
         else:
-            faults = {
-                key: options[key] for key in ("status", "retry_after", "latency_ms") if options[key] is not None
-            }
+            faults = {key: options[key] for key in ("status", "retry_after", "latency_ms") if options[key] is not None}
             if options["timeout"]:
                 faults["timeout"] = True
             if not faults:
