@@ -68,11 +68,18 @@ def call_panel(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    page_query = query.urlencode()  # paging keeps the selected lead open
     query.pop("lead", None)
     selected = None
     if request.GET.get("lead", "").isdigit():
         selected = selectors.lead_get_for_user(request.user, int(request.GET["lead"]))
-    context = {"form": form, "page": page, "query": query.urlencode(), "selected": selected}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "page_query": page_query,
+        "selected": selected,
+    }
     if request.htmx and request.htmx.target == "panel-leads":
         return render(request, "crm/call_panel_leads.html", context)
     providers = _provider_choices()

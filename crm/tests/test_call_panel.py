@@ -243,3 +243,11 @@ def test_scheduling_from_the_panel_form(rep_client, lead, configured):
     assert CallKaroCallLog.objects.get().scheduled_at is not None
     resp = rep_client.post(reverse("callkaro:initiate_call"), {"lead_id": lead.pk, "when": "later", "schedule_at": ""})
     assert resp.status_code == 400 and resp.json()["field"] == "schedule_at"
+
+
+def test_paging_keeps_the_selected_lead_open(rep_client, rep):
+    from crm.tests.factories import LeadFactory
+
+    leads = LeadFactory.create_batch(30, assigned_to=rep)
+    body = rep_client.get(PANEL, {"lead": leads[0].pk}).content.decode()
+    assert f"lead={leads[0].pk}&amp;page=2" in body or f"lead={leads[0].pk}&page=2" in body
