@@ -9,6 +9,14 @@ from crm.models import Role
 from crm.tests.factories import LeadFactory, make_member
 
 
+@pytest.fixture(autouse=True)
+def _callkaro_config_cache_cleared():
+    """The webhook path caches the Call Karo config for seconds; a row rolled back with its test must not linger."""
+    from callkaro.config import config_cache_clear
+
+    config_cache_clear()
+
+
 @pytest.fixture
 def rep(db):
     return make_member(Role.REP, username="rep")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from crm import crypto
 from crm.logging import register_secret
@@ -56,3 +61,50 @@ def get_effective_config() -> EffectiveCallKaroConfig:
         is_enabled=row.is_enabled if row else True,
         base_url=settings.CALLKARO_BASE_URL.rstrip("/"),
     )
+
+
+#: How long the webhook path may reuse the effective config in this process (seconds).
+CONFIG_CACHE_SECONDS = 5.0
+_cached: tuple[float, EffectiveCallKaroConfig] | None = None
+
+
+def get_effective_config_cached() -> EffectiveCallKaroConfig:
+    """The effective config, reused for a few seconds in this process: the webhook's hot path.
+
+    Each webhook needs the secrets and the time zone; reading and decrypting the row per request was
+    a fifth of its cost. A save in this process clears the copy at once (``config_cache_clear``); other
+    processes see a change within ``CALLKARO_CONFIG_CACHE_SECONDS`` (default 5). Everything else keeps
+    reading fresh through ``get_effective_config``.
+    """
+    global _cached
+    ttl = float(getattr(settings, "CALLKARO_CONFIG_CACHE_SECONDS", CONFIG_CACHE_SECONDS))
+    now = time.monotonic()
+    cached = _cached
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    config = get_effective_config()
+    if ttl > 0:
+        _cached = (now, config)
+    return config
+
+
+def config_cache_clear(**_: object) -> None:
+    """Forget the cached config (after a save, or when a CALLKARO_* setting changes in a test)."""
+    global _cached
+    _cached = None
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **_: object) -> None:
+    if setting.startswith("CALLKARO_") or setting == "FIELD_ENCRYPTION_KEYS":
+        config_cache_clear()
+
+
+def _on_config_saved(**_: object) -> None:
+    """Every write to the row goes through ``save()`` in ``callkaro.services``: clear now and after commit."""
+    config_cache_clear()
+    transaction.on_commit(config_cache_clear)
+
+
+post_save.connect(_on_config_saved, sender=CallKaroConfig, dispatch_uid="callkaro-config-cache-save")
+post_delete.connect(_on_config_saved, sender=CallKaroConfig, dispatch_uid="callkaro-config-cache-delete")

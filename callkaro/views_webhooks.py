@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from crm.telephony.webhooks import ProviderWebhookView
 
-from .config import get_effective_config
+from .config import get_effective_config_cached
 
 
 class CallKaroWebhookView(ProviderWebhookView):
     provider = "callkaro"
 
     def get_secrets(self) -> list[str]:
-        return get_effective_config().webhook_secrets
+        # Cached for a few seconds in this process; a save here clears it at once.
+        return get_effective_config_cached().webhook_secrets

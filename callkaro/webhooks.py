@@ -72,10 +72,11 @@ def hangup_status(reason: str, duration: int | None) -> str:
 
 
 def _zone() -> str:
+    """Read once per body, from the config cached in this process (no query per webhook)."""
     try:
-        from .config import get_effective_config
+        from .config import get_effective_config_cached
 
-        return get_effective_config().time_zone
+        return get_effective_config_cached().time_zone
     except Exception:  # noqa: BLE001 - a config problem must not lose the event
         return settings.CALLKARO_TIME_ZONE
 

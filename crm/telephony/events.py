@@ -265,7 +265,7 @@ def webhook_event_reprocess(*, webhook_event: ProviderWebhookEvent) -> str:
         if len(events) == 1:
             event = events[0]
         else:
-            event = next(e for e in events if e.dedup_key and e.dedup_key == webhook_event.dedup_key)
+            event = next(e for e in events if e.dedup_key and e.dedup_key[:200] == webhook_event.dedup_key)
         return call_event_apply(provider=webhook_event.provider, event=event, webhook_event=webhook_event)
     except (ValueError, StopIteration, WebhookPayloadError) as exc:
         webhook_event_fail(webhook_event=webhook_event, error=f"Cannot parse the stored body: {exc}")
@@ -275,16 +275,69 @@ def webhook_event_reprocess(*, webhook_event: ProviderWebhookEvent) -> str:
     return Outcome.FAILED
 
 
+#: A stored event still ``pending`` this long after it arrived lost its apply task: the periodic task applies it.
+PENDING_GRACE = timedelta(minutes=1)
+
+
+def webhook_event_apply_pending(*, webhook_event_id: int) -> str:
+    """Apply a stored event that is still ``pending``: the webhook's deferred apply, and the periodic catch-up.
+
+    The row is locked (SKIP LOCKED) and re-checked first, so the task and the catch-up never both apply
+    it, and a redelivered task is a no-op. Returns the outcome, or ``pending`` if another process holds it.
+    """
+    with transaction.atomic():
+        row = (
+            ProviderWebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=webhook_event_id, is_authenticated=True)
+            .first()
+        )
+        if row is None:
+            exists = ProviderWebhookEvent.objects.filter(pk=webhook_event_id).values_list("outcome", flat=True)
+            return exists.first() or Outcome.FAILED
+        if row.outcome != Outcome.PENDING:
+            return row.outcome
+        return webhook_event_reprocess(webhook_event=row)
+
+
+def webhook_event_apply_later(*, webhook_event: ProviderWebhookEvent) -> str:
+    """Hand a freshly stored event to a worker, after commit; returns its outcome so far.
+
+    The webhook answers once the raw event is stored: applying it (row lock, call update, lead
+    follow-up) is the worker's job. With eager Celery (unit tests) there is no worker and no
+    second connection, so the apply runs here and now and its outcome is returned. A lost task
+    leaves the row ``pending``; ``webhook_events_rematch`` applies it after ``PENDING_GRACE``.
+    """
+    from .webhook_tasks import webhook_event_apply
+
+    if webhook_event_apply.app.conf.task_always_eager:
+        return webhook_event_apply_pending(webhook_event_id=webhook_event.pk)
+    transaction.on_commit(partial(_enqueue_apply, webhook_event.pk), robust=True)
+    return Outcome.PENDING
+
+
+def _enqueue_apply(webhook_event_id: int) -> None:
+    from .webhook_tasks import webhook_event_apply
+
+    try:
+        webhook_event_apply.apply_async((webhook_event_id,), ignore_result=True)
+    except Exception:  # noqa: BLE001 - a broker outage: apply in the request, as before the queue
+        logger.exception("Could not enqueue webhook event %s; applying it inline", webhook_event_id)
+        webhook_event_apply_pending(webhook_event_id=webhook_event_id)
+
+
 def webhook_events_rematch(*, limit: int = 500, max_age: timedelta = timedelta(days=7)) -> dict[str, int]:
-    """Retry unmatched events (their call log may exist now) and pending ones left by a crash."""
+    """Retry unmatched events (their call log may exist now) and pending ones whose apply task was lost."""
     now = timezone.now()
     rows = ProviderWebhookEvent.objects.filter(is_authenticated=True, received_at__gte=now - max_age).filter(
         outcome__in=[Outcome.UNMATCHED, Outcome.PENDING]
     )
-    rows = rows.exclude(outcome=Outcome.PENDING, received_at__gt=now - timedelta(minutes=5))
+    rows = rows.exclude(outcome=Outcome.PENDING, received_at__gt=now - PENDING_GRACE)
     counts: dict[str, int] = {}
     for row in rows.order_by("received_at", "id")[:limit]:
-        outcome = webhook_event_reprocess(webhook_event=row)
+        if row.outcome == Outcome.PENDING:
+            outcome = webhook_event_apply_pending(webhook_event_id=row.pk)
+        else:
+            outcome = webhook_event_reprocess(webhook_event=row)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 

@@ -14,6 +14,12 @@ def call_final_followup(provider: str, call_log_id: int) -> None:
     events.call_final_process(provider=provider, call_log_id=call_log_id)
 
 
+@shared_task(name="telephony.webhook_event_apply", autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
+def webhook_event_apply(webhook_event_id: int) -> str:
+    """Apply a stored webhook event after the 200; a no-op unless it is still pending, so a retry is safe."""
+    return events.webhook_event_apply_pending(webhook_event_id=webhook_event_id)
+
+
 @shared_task(name="telephony.webhook_events_rematch")
 def webhook_events_rematch() -> dict[str, int]:
     """Periodic: unmatched events whose call log has appeared since, and rows a crash left pending."""

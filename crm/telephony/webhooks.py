@@ -2,8 +2,10 @@
 
 Order of work (dj-stripe/anymail style): method, content type, size and JSON are checked before
 any database work; then the shared secret; then the raw event is stored with its de-duplication
-key in one transaction, applied, and answered 200. A failure while applying is recorded on the
-stored row and still answered 200: the raw event is kept for ``reprocess_webhooks``.
+key (one INSERT; the unique index turns a concurrent copy into a 200 ``duplicate``) and answered
+200. Applying it (row lock, forward-only update, lead follow-up) runs in a Celery task enqueued
+after commit; a lost task leaves the row ``pending`` for the periodic re-match, and a failure
+while applying is recorded on the stored row for ``reprocess_webhooks``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -25,7 +27,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from .base import CallEvent
-from .events import call_event_apply, webhook_event_fail, webhook_parser
+from .events import webhook_event_apply_later, webhook_parser
 from .models import ProviderWebhookEvent
 from .payload import WebhookPayloadError
 
@@ -190,8 +192,7 @@ class ProviderWebhookView(View):
             "provider_call_id": event.provider_call_id[:100],
         }
         try:
-            with transaction.atomic():
-                row = ProviderWebhookEvent.objects.create(**fields, dedup_key=event.dedup_key[:200])
+            row = _insert(fields, dedup_key=event.dedup_key[:200])
         except IntegrityError:
             # The same event was stored already (a copy, a retry, or a concurrent delivery).
             row = ProviderWebhookEvent.objects.create(
@@ -199,9 +200,20 @@ class ProviderWebhookView(View):
             )
             return {"id": row.pk, "outcome": Outcome.DUPLICATE}
         try:
-            outcome = call_event_apply(provider=self.provider, event=event, webhook_event=row)
-        except Exception as exc:  # noqa: BLE001 - kept on the row for reprocess_webhooks
-            logger.exception("Applying %s webhook event %s failed", self.provider, row.pk)
-            webhook_event_fail(webhook_event=row, error=exc)
-            outcome = Outcome.FAILED
+            outcome = webhook_event_apply_later(webhook_event=row)
+        except Exception:  # noqa: BLE001 - stored and pending: the periodic task applies it
+            logger.exception("Could not hand %s webhook event %s on; it stays pending", self.provider, row.pk)
+            outcome = Outcome.PENDING
         return {"id": row.pk, "outcome": outcome}
+
+
+def _insert(fields: dict[str, Any], *, dedup_key: str) -> ProviderWebhookEvent:
+    """One INSERT, durable on return; the unique index on the key refuses a copy with IntegrityError.
+
+    In autocommit (every production request) the statement commits by itself: no BEGIN/COMMIT round
+    trips. Inside a transaction (ATOMIC_REQUESTS, tests) a savepoint keeps that transaction usable.
+    """
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return ProviderWebhookEvent.objects.create(**fields, dedup_key=dedup_key)
+    return ProviderWebhookEvent.objects.create(**fields, dedup_key=dedup_key)

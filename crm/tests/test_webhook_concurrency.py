@@ -96,7 +96,7 @@ def test_different_tries_racing_end_at_the_latest_try(settings):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_the_lead_update_runs_in_a_real_worker_after_the_answer(settings):
+def test_the_event_is_applied_and_the_lead_updated_in_a_real_worker_after_the_answer(settings):
     """The worker autodiscovers only ``<app>.tasks``; this proves it finds the webhook tasks too."""
     from crm.celery import app
     from tests.workers import start_worker, stop, wait_for
@@ -113,6 +113,10 @@ def test_the_lead_update_runs_in_a_real_worker_after_the_answer(settings):
             headers={"X-Webhook-Token": CK_SECRET},
         )  # fmt: skip
         assert response.status_code == 200
+        # Stored before the answer; applied by the worker's webhook_event_apply task after it.
+        row = ProviderWebhookEvent.objects.get(provider="callkaro")
+        assert row.dedup_key and response.json()["events"] == [{"id": row.pk, "outcome": "pending"}]
+        assert wait_for(lambda: ProviderWebhookEvent.objects.get(pk=row.pk).outcome == "applied", timeout=60)
         log.refresh_from_db()
         assert log.status == "completed"
         assert wait_for(lambda: LeadActivity.objects.filter(lead=lead, kind="stage").exists(), timeout=60)

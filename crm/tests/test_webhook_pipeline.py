@@ -202,3 +202,110 @@ def test_the_configured_final_hooks_run_cleanly(client, lead, settings, caplog, 
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     lead.refresh_from_db()
     assert lead.stage == "interested"
+
+
+@pytest.mark.django_db
+def test_with_a_real_queue_the_answer_comes_once_stored_and_the_task_applies_it(
+    client, lead, settings, django_capture_on_commit_callbacks
+):
+    """Without eager Celery the request only stores; the apply task is enqueued after commit."""
+    from crm.celery import app
+
+    log = make_ck_log(lead)
+    app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
+    finally:
+        app.conf.task_always_eager = True
+    row = ProviderWebhookEvent.objects.get()
+    assert response.status_code == 200
+    assert response.json()["events"] == [{"id": row.pk, "outcome": "pending"}]
+    assert (row.outcome, row.attempts, row.processed_at) == ("pending", 0, None)
+    assert len(callbacks) == 1  # the publish waits for the commit, so a worker always finds the row
+    log.refresh_from_db()
+    assert log.status == "initiated"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_tasks.webhook_event_apply(row.pk) == "applied"  # what the worker runs
+    row.refresh_from_db()
+    log.refresh_from_db()
+    lead.refresh_from_db()
+    assert (row.outcome, row.attempts, log.status, lead.stage) == ("applied", 1, "completed", "interested")
+    # A redelivered task (acks_late) is a no-op: the row is no longer pending.
+    assert webhook_tasks.webhook_event_apply(row.pk) == "applied"
+    row.refresh_from_db()
+    assert row.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_applies_the_event_in_the_request(client, lead, monkeypatch):
+    from crm.celery import app
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    log = make_ck_log(lead)
+    monkeypatch.setattr(webhook_tasks.webhook_event_apply, "apply_async", broker_down)
+    app.conf.task_always_eager = False
+    try:
+        from crm.telephony.events import _enqueue_apply
+
+        row = ProviderWebhookEvent.objects.create(
+            provider="callkaro", body=json.dumps(call_ended(log.pk)), is_authenticated=True, dedup_key="ck:x"
+        )
+        _enqueue_apply(row.pk)
+    finally:
+        app.conf.task_always_eager = True
+    row.refresh_from_db()
+    log.refresh_from_db()
+    assert row.outcome == "applied" and log.status == "completed"
+
+
+@pytest.mark.django_db
+def test_a_pending_event_whose_task_was_lost_is_applied_after_a_minute(lead):
+    log = make_ck_log(lead)
+    fresh = ProviderWebhookEvent.objects.create(
+        provider="callkaro", body=json.dumps(call_ended(log.pk)), is_authenticated=True, dedup_key="ck:fresh"
+    )
+    ProviderWebhookEvent.objects.filter(pk=fresh.pk).update(received_at=timezone.now() - timedelta(seconds=30))
+    assert webhook_tasks.webhook_events_rematch() == {}  # its task may still be on the way
+    ProviderWebhookEvent.objects.filter(pk=fresh.pk).update(received_at=timezone.now() - timedelta(seconds=90))
+    assert webhook_tasks.webhook_events_rematch() == {"applied": 1}
+    log.refresh_from_db()
+    assert log.status == "completed"
+    assert webhook_tasks.webhook_event_apply(fresh.pk) == "applied"  # the late task finds it done
+
+
+@pytest.mark.django_db
+def test_an_unauthenticated_row_is_never_applied_by_the_task(lead):
+    log = make_ck_log(lead)
+    row = ProviderWebhookEvent.objects.create(
+        provider="callkaro", body=json.dumps(call_ended(log.pk)), is_authenticated=False, outcome="pending"
+    )
+    webhook_tasks.webhook_event_apply(row.pk)
+    ProviderWebhookEvent.objects.filter(pk=row.pk).update(received_at=timezone.now() - timedelta(minutes=10))
+    webhook_tasks.webhook_events_rematch()
+    log.refresh_from_db()
+    assert log.status == "initiated"
+
+
+@pytest.mark.django_db
+def test_the_request_reads_the_config_once_per_few_seconds_and_a_new_secret_works_at_once(client, lead, admin_member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from callkaro.services import webhook_secret_generate
+
+    first, second = make_ck_log(lead), make_ck_log(lead)
+    with CaptureQueriesContext(connection) as ctx:
+        assert post_json(client, URL, call_ended(first.pk), token=CK_SECRET).status_code == 200
+        assert post_json(client, URL, call_ended(second.pk, callSid="other"), token=CK_SECRET).status_code == 200
+    config_reads = [q for q in ctx.captured_queries if "callkaro_callkaroconfig" in q["sql"]]
+    assert len(config_reads) == 1  # secrets and time zone of both requests from one read
+
+    new = webhook_secret_generate(actor=admin_member)  # the save clears the cached copy
+    third = make_ck_log(lead)
+    assert post_json(client, URL, call_ended(third.pk, callSid="third"), token=new).status_code == 200
+    third.refresh_from_db()
+    assert third.status == "completed"
