@@ -161,20 +161,11 @@ def start_gunicorn(env: dict[str, str], port: int, *, workers: int, threads: int
 
 
 def start_worker(env: dict[str, str], *, concurrency: int = 2) -> subprocess.Popen:
-    cmd = [
-        PY,
-        "-m",
-        "celery",
-        "-A",
-        "crm",
-        "worker",
-        "--loglevel=WARNING",
-        f"--concurrency={concurrency}",
-        "--without-mingle",
-        "--without-gossip",
-        "--pool=prefork",
-    ]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    """The same real worker the tests start (``tests/workers.py``), with the bench's environment."""
+    sys.path.insert(0, str(ROOT))
+    from tests.workers import start_worker as start_real_worker
+
+    return start_real_worker(concurrency=concurrency, env=env)
 
 
 def stop(proc: subprocess.Popen | None) -> None:

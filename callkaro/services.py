@@ -80,7 +80,7 @@ def webhook_secret_generate(*, actor: TeamMember | None) -> str:
     row.webhook_secrets_encrypted = crypto.encrypt(json.dumps(kept))
     row.updated_by = actor
     row.save(update_fields=["webhook_secrets_encrypted", "updated_by", "updated_at"])
-    logger.info("Call Karo webhook secret rotated by %s (%d kept)", actor or "system", len(kept))
+    logger.info("Call Karo webhook tokens rotated by %s (%d kept)", actor or "system", len(kept))
     return new
 
 

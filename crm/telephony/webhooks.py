@@ -102,7 +102,7 @@ class ProviderWebhookView(View):
     def _is_authentic(self, token: str) -> bool:
         secrets = self._secrets()
         if not secrets:
-            logger.warning("No %s webhook secret is configured: every request is refused", self.provider)
+            logger.warning("No %s webhook token is configured: every request is refused", self.provider)
         supplied = token.encode("utf-8", "surrogatepass")
         # Compare against every secret (no early exit), each in constant time.
         results = [hmac.compare_digest(supplied, s.encode("utf-8", "surrogatepass")) for s in secrets]
