@@ -6,11 +6,8 @@ import json
 import threading
 
 import pytest
-from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpResponse
 from django.urls import include, path
-from django.views.decorators.csrf import csrf_exempt
 
 from acefone.models import AcefoneCallLog
 from acefone.provider import AcefoneProvider
@@ -21,26 +18,18 @@ from crm.telephony.models import SandboxRequest
 from crm.telephony.sandbox import sandbox_faults_set
 from crm.telephony.services import call_place
 from crm.telephony.status import CallStatus
+from tests.webhook_capture import WebhookCapture
 from tests.workers import wait_for
 
 TOKEN = "acefone-sandbox-token-1"
 SECRET = "acefone-webhook-secret-1"
 
-captured: list[dict] = []
-_lock = threading.Lock()
-
-
-@csrf_exempt
-@login_not_required
-def capture_webhook(request):
-    with _lock:
-        captured.append({"query": request.GET.dict(), "body": json.loads(request.body)})
-    return HttpResponse(status=200)
+captured = WebhookCapture()
 
 
 urlpatterns = [
     path("sandbox/acefone/", include("acefone.sandbox_urls")),
-    path("acefone-webhook/", capture_webhook),
+    path("acefone-webhook/", captured.view),
 ]
 
 

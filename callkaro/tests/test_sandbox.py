@@ -8,10 +8,8 @@ import threading
 
 import pytest
 from django.core.cache import cache
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
-from django.views.decorators.csrf import csrf_exempt
 
 from callkaro.models import CallKaroAgent, CallKaroCallLog
 from callkaro.sandbox import call_ended_payload
@@ -22,28 +20,18 @@ from crm.telephony.models import SandboxRequest
 from crm.telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
 from crm.telephony.services import call_place
 from crm.telephony.status import CallStatus
+from tests.webhook_capture import WebhookCapture
 from tests.workers import wait_for
 
 KEY = "sandbox-key-callkaro-1"
 SECRET = "sandbox-webhook-secret-1"
 
-captured: list[dict] = []
-_captured_lock = threading.Lock()
+captured = WebhookCapture()
 
-
-@csrf_exempt
-def capture_webhook(request):
-    """Stands in for the app's webhook receiver, so these tests check only what the sandbox sent."""
-    with _captured_lock:
-        captured.append({"query": request.GET.dict(), "body": json.loads(request.body)})
-    return HttpResponse(status=200)
-
-
-from django.contrib.auth.decorators import login_not_required  # noqa: E402
 
 urlpatterns = [
     path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
-    path("callkaro-webhook/", login_not_required(capture_webhook)),
+    path("callkaro-webhook/", captured.view),
 ]
 
 
