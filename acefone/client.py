@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm.telephony.base import PlaceCallResult
-from crm.telephony.errors import ProviderRejected
-from crm.telephony.http import ProviderHttpClient
+from telephony.base import PlaceCallResult
+from telephony.errors import ProviderRejected
+from telephony.http import ProviderHttpClient
 
 DIGITS = re.compile(r"^\d{6,15}$")
 

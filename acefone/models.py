@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from crm.telephony.models import BaseCallLog
+from telephony.models import BaseCallLog
 
 
 class AcefoneCallLog(BaseCallLog):

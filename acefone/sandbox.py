@@ -12,8 +12,8 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
 
-from crm.telephony.models import SandboxRequest
-from crm.telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
+from telephony.models import SandboxRequest
+from telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
 
 from .client import DIGITS
 

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm import selectors as crm_selectors
 from crm.models import Lead, TeamMember
-from crm.telephony.base import CallOptions
 from crm.views_call_panel import CallStartForm, CallStartRefused, call_start_view
+from telephony.base import CallOptions
 
 #: Options only Call Karo has. Acefone cannot honour them, so asking for one is an error, never ignored.
 AI_ONLY_FIELDS = ("agent_id", "schedule_at", "number_of_retries", "gap_between_retries", "priority")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from crm.telephony.webhooks import ProviderWebhookView
+from telephony.webhooks import ProviderWebhookView
 
 
 class AcefoneWebhookView(ProviderWebhookView):

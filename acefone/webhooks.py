@@ -13,9 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from crm.telephony.base import CallEvent
-from crm.telephony.payload import WebhookPayloadError, as_datetime, as_id, as_int, as_str, digits, stable_key
-from crm.telephony.status import CallStatus
+from telephony.base import CallEvent
+from telephony.payload import WebhookPayloadError, as_datetime, as_id, as_int, as_str, digits, stable_key
+from telephony.status import CallStatus
 
 __all__ = ["WebhookPayloadError", "call_records_reconcile", "parse_payload"]
 
@@ -162,8 +162,8 @@ def call_records_reconcile(*, call_logs: list) -> int:
     """
     if not call_logs:
         return 0
-    from crm.telephony.errors import ProviderConfigError
-    from crm.telephony.events import call_event_apply
+    from telephony.errors import ProviderConfigError
+    from telephony.events import call_event_apply
 
     from .provider import AcefoneProvider
 

@@ -79,7 +79,7 @@ def dispatch(n: int, timeout: float) -> dict:
 
     from callkaro.models import CallKaroCallLog
     from callkaro.scheduler import scheduler_tick
-    from crm.telephony.models import SandboxRequest
+    from telephony.models import SandboxRequest
 
     pending = {"scheduled", "queued", "dispatching"}
     started = time.perf_counter()

@@ -236,7 +236,7 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Count
 
-    from crm.telephony.models import ProviderWebhookEvent
+    from telephony.models import ProviderWebhookEvent
 
     first, last = seed(args.calls)
     total = last - first + 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crm.telephony.status import CallStatus
+from telephony.status import CallStatus
 
 from .audience import AudienceMember
 from .models import CallKaroCallLog, CallKaroCampaign

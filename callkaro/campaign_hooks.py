@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.dnc import dnc_add, is_do_not_call
 from crm.models import DoNotCallEntry, LeadStage
-from crm.telephony.status import CallStatus
+from telephony.status import CallStatus
 
 from .audience import AudienceMember
 from .campaign_calls import SCOPE_OWN, SKIP_PAUSED, Status, campaign_call_row, campaign_retry_gaps

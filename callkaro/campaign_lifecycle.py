@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
+from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
 from .audience import AudienceMember
 from .campaign_calls import (
@@ -90,8 +90,8 @@ def _handed_over_scheduled(campaign: CallKaroCampaign, now: dt.datetime):
 
 
 def _withdraw_at_callkaro(call_log_ids: list[int]) -> None:
-    from crm.telephony.errors import TelephonyError
-    from crm.telephony.services import call_cancel
+    from telephony.errors import TelephonyError
+    from telephony.services import call_cancel
 
     for row in CallKaroCallLog.objects.filter(pk__in=call_log_ids):
         try:

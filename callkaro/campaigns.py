@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from crm.dnc import dnc_numbers_among, is_do_not_call
 from crm.models import Lead, TeamMember
-from crm.telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
+from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
 from .audience import AudienceMember
 
@@ -175,7 +175,7 @@ def campaign_preview(
 
 def _remote_campaign_create(*, name: str, agent: CallKaroAgent) -> str:
     """Create the campaign at Call Karo (v1: one agent per campaign) and return its ``batch_id``."""
-    from crm.telephony.registry import get_provider
+    from telephony.registry import get_provider
 
     return get_provider("callkaro").create_campaign(name, agent.agent_id)
 

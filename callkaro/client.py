@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm.telephony.base import PlaceCallResult
-from crm.telephony.errors import ProviderRejected
-from crm.telephony.http import ProviderHttpClient
+from telephony.base import PlaceCallResult
+from telephony.errors import ProviderRejected
+from telephony.http import ProviderHttpClient
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

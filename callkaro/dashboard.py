@@ -34,7 +34,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from acefone.models import AcefoneCallLog
-from crm.telephony.status import TERMINAL_STATUSES, CallStatus
+from telephony.status import TERMINAL_STATUSES, CallStatus
 
 from .dashboard_periods import (  # noqa: F401 - re-exported: the dashboard's public names
     PERIODS,

@@ -26,7 +26,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from acefone.models import AcefoneCallLog
-from crm.telephony.status import CallStatus
+from telephony.status import CallStatus
 
 from .dashboard import (
     CAMPAIGN_LIMIT,

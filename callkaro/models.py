@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import models
 
-from crm.telephony.models import BaseCallLog
+from telephony.models import BaseCallLog
 
 
 class CallKaroConfig(models.Model):

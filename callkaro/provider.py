@@ -6,8 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from crm.telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
-from crm.telephony.errors import ProviderConfigError, ProviderUnsupported
+from telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
+from telephony.errors import ProviderConfigError, ProviderUnsupported
 
 from .client import CallKaroClient
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
 
-from crm.telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
+from telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
 
 from .client import E164, HHMM, LANGUAGES
 from .config import get_effective_config

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from crm.telephony.status import LIVE_STATUSES, CallStatus
+from telephony.status import LIVE_STATUSES, CallStatus
 
 from . import campaigns
 from .models import CallKaroCallLog, CallKaroCampaign
@@ -44,7 +44,7 @@ class TickResult:
 
 def enqueue_dispatch(call_log_ids: list[int]) -> None:
     """Send one dispatch message per claimed row (called on commit; a tick claims a page, never 100k)."""
-    from crm.telephony.tasks import call_dispatch_task
+    from telephony.tasks import call_dispatch_task
 
     for pk in call_log_ids:
         call_dispatch_task.delay("callkaro", pk)
@@ -110,7 +110,7 @@ def requeue_stuck_queued(*, now: dt.datetime) -> list[int]:
 def follow_breaker() -> tuple[int, int]:
     """While Call Karo's circuit is open, running campaigns pause with the reason shown; when it
     closes, the ones it paused resume (``CAMPAIGN_AUTO_RESUME``; a hand pause is never undone)."""
-    from crm.telephony.breaker import breaker_for
+    from telephony.breaker import breaker_for
 
     paused = resumed = 0
     if breaker_for("callkaro").is_open():

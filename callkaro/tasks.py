@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-# The dispatch task that the scheduler enqueues lives in crm.telephony, which Celery's
-# autodiscovery (``<app>.tasks`` of installed apps) does not reach: register it with the worker here.
-from crm.telephony import tasks as telephony_tasks  # noqa: F401
-
 
 @shared_task(name="callkaro.scheduler_tick", ignore_result=True)
 def scheduler_tick_task() -> dict:
@@ -16,3 +12,11 @@ def scheduler_tick_task() -> dict:
 
     result = scheduler_tick()
     return {"claimed": len(result.claimed), "requeued": len(result.requeued), "unknown": result.marked_unknown}
+
+
+@shared_task(name="callkaro.dashboard_rollup_refresh", ignore_result=True)
+def dashboard_rollup_refresh_task() -> dict:
+    """The beat task: rebuild the roll-up's dirty days, yesterday and days changed without a hook."""
+    from .dashboard_rollup import rollup_refresh
+
+    return rollup_refresh()

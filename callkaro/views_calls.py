@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm import selectors as crm_selectors
 from crm.models import Lead, TeamMember
-from crm.telephony.base import CallOptions
-from crm.telephony.breaker import breaker_for
 from crm.views_call_panel import CallStartRefused, call_start_view
+from telephony.base import CallOptions
+from telephony.breaker import breaker_for
 
 from . import selectors
 from .config import get_effective_config

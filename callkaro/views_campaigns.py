@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
+from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
 
 from . import campaigns as svc
 from .forms_campaigns import (

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
 from crm.selectors import lead_get_for_user
-from crm.telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
+from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
 
 from . import audience as aud
 from . import campaigns as svc

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.logging import redact
 from crm.models import TeamMember
 from crm.selectors import team_member_for
-from crm.telephony.errors import (
+from telephony.errors import (
     ProviderConfigError,
     ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
 )
-from crm.telephony.registry import get_provider
+from telephony.registry import get_provider
 
 from . import selectors, services
 from .config import config_row

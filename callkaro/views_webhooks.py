@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm.telephony.webhooks import ProviderWebhookView
+from telephony.webhooks import ProviderWebhookView
 
 from .config import get_effective_config_cached
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
-from crm.telephony.base import CallEvent
-from crm.telephony.payload import (
+from telephony.base import CallEvent
+from telephony.payload import (
     WebhookPayloadError,
     as_bool,
     as_datetime,
@@ -24,7 +24,7 @@ from crm.telephony.payload import (
     as_str,
     stable_key,
 )
-from crm.telephony.status import CallStatus
+from telephony.status import CallStatus
 
 __all__ = ["HANGUP_REASON_STATUS", "WebhookPayloadError", "hangup_status", "parse_payload"]
 

@@ -9,7 +9,7 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-from .telephony.errors import ProviderConfigError
+from telephony.errors import ProviderConfigError
 
 
 class DecryptionError(Exception):

@@ -141,9 +141,6 @@ class LeadActivity(models.Model):
         return f"{self.get_kind_display()} on lead {self.lead_id}"
 
 
-from .telephony.models import CallOutcomeRule, ProviderWebhookEvent, SandboxRequest  # noqa: E402,F401  (registered under the crm app)
-
-
 class DoNotCallEntry(models.Model):
     """A number nobody may dial, through either provider. Checked again just before every dial."""
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "phonenumber_field",
     "crm.apps.CrmConfig",
+    "telephony.apps.TelephonyConfig",
     "callkaro.apps.CallKaroConfig",
     "acefone.apps.AcefoneConfig",
 ]
@@ -229,7 +230,7 @@ TELEPHONY_READ_TIMEOUT = env.float("TELEPHONY_READ_TIMEOUT", default=10.0)
 # --- Calling: telephony core, breaker, dispatch -------------------------------
 CELERY_BEAT_SCHEDULE_TELEPHONY: dict = {}
 # Dotted paths to ``check(call_log) -> str | None``, run just before each dial; a string skips it.
-TELEPHONY_PRE_DIAL_CHECKS = ["crm.telephony.checks.lead_still_callable"]
+TELEPHONY_PRE_DIAL_CHECKS = ["telephony.checks.lead_still_callable"]
 # Retries only where the provider provably did not take the request (refused, 429, 503).
 TELEPHONY_HTTP_RETRIES = env.int("TELEPHONY_HTTP_RETRIES", default=2)
 TELEPHONY_HTTP_BACKOFF = env.float("TELEPHONY_HTTP_BACKOFF", default=0.3)
@@ -238,7 +239,7 @@ TELEPHONY_BREAKER_COOLDOWN = env.float("TELEPHONY_BREAKER_COOLDOWN", default=30)
 ACEFONE_CALL_TIMEOUT = env.int("ACEFONE_CALL_TIMEOUT", default=30)
 ACEFONE_TIME_ZONE = env.str("ACEFONE_TIME_ZONE", default="Asia/Kolkata")
 # Provider sandboxes (mounted only when PROVIDER_SANDBOX is on). Faults may also be set at
-# runtime through the cache: crm.telephony.sandbox.sandbox_faults_set(provider, **faults).
+# runtime through the cache: telephony.sandbox.sandbox_faults_set(provider, **faults).
 SANDBOX_WEBHOOK_DELAY = env.float("SANDBOX_WEBHOOK_DELAY", default=2.0)
 SANDBOX_DUPLICATE_RATE = env.float("SANDBOX_DUPLICATE_RATE", default=0.2)
 SANDBOX_OUTCOME_WEIGHTS = {
@@ -269,8 +270,6 @@ TELEPHONY_WEBHOOK_PARSERS = {
 TELEPHONY_STUCK_CALL_RECONCILERS = {"acefone": "acefone.webhooks.call_records_reconcile"}
 # Dotted paths of ``hook(call_log, provider: str) -> None``, run after commit when a call turns final.
 TELEPHONY_CALL_FINAL_HOOKS: list = []
-# The worker's autodiscovery finds only `<app>.tasks`; this module lives in crm.telephony.
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "crm.telephony.webhook_tasks"]
 CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {
     "webhooks-rematch-unmatched": {
         "task": "telephony.webhook_events_rematch",
@@ -322,7 +321,6 @@ TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaign_ho
 # final marks its day dirty (counted live until the beat task rebuilds it).
 DASHBOARD_ROLLUP_REFRESH_SECONDS = env.float("DASHBOARD_ROLLUP_REFRESH_SECONDS", default=120.0)
 TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.dashboard_rollup.rollup_call_final"]
-CELERY_IMPORTS = [*CELERY_IMPORTS, "callkaro.tasks_dashboard"]
 CELERY_BEAT_SCHEDULE_DASHBOARD: dict = {
     "dashboard-rollup-refresh": {
         "task": "callkaro.dashboard_rollup_refresh",

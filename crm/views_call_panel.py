@@ -1,6 +1,6 @@
 """The call panel, its call-history fragment, and the call-start flow both providers' endpoints share.
 
-The CRM core never imports a provider app: providers come from ``crm.telephony.registry`` and their
+The CRM core never imports a provider app: providers come from ``telephony.registry`` and their
 pages are reached by URL name (``<provider>:call_options``, ``<provider>:initiate_call``).
 """
 
@@ -23,15 +23,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from telephony import registry
+from telephony.base import CallOptions
+from telephony.breaker import breaker_for
+from telephony.errors import ProviderConfigError
+from telephony.selectors import call_history_for_lead
+from telephony.services import FALLBACK_PROVIDER, CallNotAllowed, call_place
+from telephony.status import CallStatus
+
 from . import selectors
 from .models import Lead, TeamMember
-from .telephony import registry
-from .telephony.base import CallOptions
-from .telephony.breaker import breaker_for
-from .telephony.errors import ProviderConfigError
-from .telephony.selectors import call_history_for_lead
-from .telephony.services import FALLBACK_PROVIDER, CallNotAllowed, call_place
-from .telephony.status import CallStatus
 from .views import lead_filters_from
 
 logger = logging.getLogger(__name__)

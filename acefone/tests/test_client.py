@@ -13,7 +13,7 @@ import responses
 from responses import matchers
 
 from acefone.client import AcefoneClient, provider_digits, truthy
-from crm.telephony.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from telephony.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 BASE = "https://api.acefone.test"
 TOKEN = "acefone-token-0badc0ffee"

@@ -12,12 +12,12 @@ from django.urls import include, path
 from acefone.models import AcefoneCallLog
 from acefone.provider import AcefoneProvider
 from acefone.sandbox import call_events
-from crm.telephony.breaker import breaker_for
-from crm.telephony.errors import ProviderRejected
-from crm.telephony.models import SandboxRequest
-from crm.telephony.sandbox import sandbox_faults_set
-from crm.telephony.services import call_place
-from crm.telephony.status import CallStatus
+from telephony.breaker import breaker_for
+from telephony.errors import ProviderRejected
+from telephony.models import SandboxRequest
+from telephony.sandbox import sandbox_faults_set
+from telephony.services import call_place
+from telephony.status import CallStatus
 from tests.webhook_capture import WebhookCapture
 from tests.workers import wait_for
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from acefone.webhooks import WebhookPayloadError, parse_payload
 from crm.models import LeadActivity
-from crm.telephony.models import ProviderWebhookEvent
 from crm.tests.webhook_samples import (
     ACEFONE_HANGUP,
     AF_SECRET,
@@ -20,6 +19,7 @@ from crm.tests.webhook_samples import (
     make_af_log,
     post_json,
 )
+from telephony.models import ProviderWebhookEvent
 
 URL = "/acefone-webhook/"
 
@@ -158,7 +158,7 @@ def test_unmatched_number_is_stored_as_unmatched(client, lead):
 
 @pytest.mark.django_db
 def test_stuck_acefone_call_reconciled_from_call_records(lead, settings):
-    from crm.telephony.events import calls_stuck_settle
+    from telephony.events import calls_stuck_settle
 
     settings.ACEFONE_API_TOKEN = "af-token"
     settings.ACEFONE_BASE_URL = "https://acefone.test"
@@ -184,7 +184,7 @@ def test_stuck_acefone_call_reconciled_from_call_records(lead, settings):
 
 @pytest.mark.django_db
 def test_stuck_acefone_call_marked_unknown_when_acefone_is_down(lead, settings):
-    from crm.telephony.events import calls_stuck_settle
+    from telephony.events import calls_stuck_settle
 
     settings.ACEFONE_API_TOKEN = "af-token"
     settings.ACEFONE_BASE_URL = "https://acefone.test"

@@ -27,7 +27,7 @@ from callkaro.models import CallKaroAgent, CallKaroCallLog
 from callkaro.scheduler import scheduler_tick
 from crm.dnc import dnc_add
 from crm.models import Lead
-from crm.telephony.status import CallStatus
+from telephony.status import CallStatus
 from tests.workers import start_worker, stop, wait_for, worker_env
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -20,8 +20,8 @@ from callkaro.models import CallKaroCallLog, CallKaroCampaign
 from callkaro.scheduler import scheduler_tick
 from crm.dnc import dnc_add, is_do_not_call
 from crm.models import Lead, LeadSource, LeadStage
-from crm.telephony.status import CallStatus
 from crm.tests.factories import LeadFactory
+from telephony.status import CallStatus
 
 from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
 from .campaign_fixtures import dialled, launch

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from callkaro.models import CallKaroCallLog, CallKaroCampaign
-from crm.telephony.status import CallStatus
 from crm.tests.factories import LeadFactory
+from telephony.status import CallStatus
 
 from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
 from .campaign_fixtures import launch

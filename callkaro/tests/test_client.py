@@ -14,7 +14,7 @@ import responses
 from responses import matchers
 
 from callkaro.client import CallKaroClient, format_schedule_at
-from crm.telephony.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from telephony.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 BASE = "https://api.callkaro.test"
 KEY = "ck-live-3f9a-secret-key"

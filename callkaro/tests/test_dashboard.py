@@ -18,8 +18,8 @@ from callkaro.dashboard import DashboardFilters
 from callkaro.dashboard_rollup import rollup_days_rebuild, rollup_refresh
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from crm.models import Role
-from crm.telephony.status import CallStatus as S
 from crm.tests.factories import LeadFactory, make_member
+from telephony.status import CallStatus as S
 
 IST = ZoneInfo("Asia/Kolkata")
 UTC = dt.UTC

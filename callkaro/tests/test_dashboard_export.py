@@ -16,8 +16,8 @@ from acefone.models import AcefoneCallLog
 from callkaro import dashboard_export as dashboard
 from callkaro import views_dashboard
 from callkaro.models import CallKaroAgent, CallKaroCallLog
-from crm.telephony.status import CallStatus as S
 from crm.tests.factories import LeadFactory
+from telephony.status import CallStatus as S
 
 IST = ZoneInfo("Asia/Kolkata")
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=IST)

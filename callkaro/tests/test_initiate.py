@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from callkaro import services
 from callkaro.models import CallKaroCallLog
-from crm.telephony.breaker import breaker_for
+from telephony.breaker import breaker_for
 
 pytestmark = pytest.mark.django_db
 

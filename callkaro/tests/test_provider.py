@@ -12,9 +12,9 @@ import responses
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign, CallKaroConfig
 from callkaro.provider import CallKaroProvider
 from crm import crypto
-from crm.telephony.base import CallEvent, PlaceCallRequest
-from crm.telephony.errors import ProviderConfigError
-from crm.telephony.registry import get_provider
+from telephony.base import CallEvent, PlaceCallRequest
+from telephony.errors import ProviderConfigError
+from telephony.registry import get_provider
 
 BASE = "https://ck.test"
 

@@ -13,13 +13,13 @@ from django.urls import include, path
 
 from callkaro.models import CallKaroAgent, CallKaroCallLog
 from callkaro.sandbox import call_ended_payload
-from crm.telephony.base import CallOptions
-from crm.telephony.breaker import breaker_for
-from crm.telephony.errors import ProviderRejected, ProviderUnavailable
-from crm.telephony.models import SandboxRequest
-from crm.telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
-from crm.telephony.services import call_place
-from crm.telephony.status import CallStatus
+from telephony.base import CallOptions
+from telephony.breaker import breaker_for
+from telephony.errors import ProviderRejected, ProviderUnavailable
+from telephony.models import SandboxRequest
+from telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
+from telephony.services import call_place
+from telephony.status import CallStatus
 from tests.webhook_capture import WebhookCapture
 from tests.workers import wait_for
 

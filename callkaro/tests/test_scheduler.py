@@ -13,9 +13,9 @@ from callkaro import campaigns as svc
 from callkaro import scheduler
 from callkaro.models import CallKaroCallLog, CallKaroCampaign
 from callkaro.scheduler import scheduler_tick
-from crm.telephony.breaker import breaker_for
-from crm.telephony.status import CallStatus
 from crm.tests.factories import LeadFactory
+from telephony.breaker import breaker_for
+from telephony.status import CallStatus
 
 from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
 from .campaign_fixtures import dialled, ist, launch

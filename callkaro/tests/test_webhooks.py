@@ -11,7 +11,6 @@ import pytest
 
 from callkaro.webhooks import HANGUP_REASON_STATUS, WebhookPayloadError, hangup_status, parse_payload
 from crm.models import LeadActivity
-from crm.telephony.models import ProviderWebhookEvent
 from crm.tests.webhook_samples import (
     CALL_ENDED,
     CALL_ENDED_NO_ANSWER,
@@ -23,6 +22,7 @@ from crm.tests.webhook_samples import (
     make_ck_log,
     post_json,
 )
+from telephony.models import ProviderWebhookEvent
 
 URL = "/callkaro-webhook/"
 

@@ -15,9 +15,9 @@ from acefone.models import AcefoneCallLog
 from callkaro import services as callkaro_services
 from callkaro.models import CallKaroCallLog
 from crm.models import LeadStage
-from crm.telephony.breaker import breaker_for
-from crm.telephony.selectors import call_history_for_lead
 from crm.tests.factories import LeadFactory
+from telephony.breaker import breaker_for
+from telephony.selectors import call_history_for_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from acefone.models import AcefoneCallLog
 from callkaro.models import CallKaroAgent, CallKaroCallLog
-from crm.telephony.base import CallOptions
-from crm.telephony.breaker import breaker_for
-from crm.telephony.errors import ProviderUnavailable, ProviderUnsupported
-from crm.telephony.services import CallNotAllowed, call_cancel, call_dispatch, call_place
-from crm.telephony.status import CallStatus
+from telephony.base import CallOptions
+from telephony.breaker import breaker_for
+from telephony.errors import ProviderUnavailable, ProviderUnsupported
+from telephony.services import CallNotAllowed, call_cancel, call_dispatch, call_place
+from telephony.status import CallStatus
 
 CK = "https://ck.test"
 AF = "https://af.test"

@@ -6,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from crm import crypto
-from crm.telephony.errors import ProviderConfigError
+from telephony.errors import ProviderConfigError
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()

@@ -62,7 +62,7 @@ def test_the_check_is_registered_for_every_provider(settings):
 def test_a_queued_acefone_call_to_a_listed_number_is_skipped_not_dialled(settings, rep):
     """Shared by both providers: the human click-to-call path is checked too."""
     from acefone.models import AcefoneCallLog
-    from crm.telephony.services import call_dispatch
+    from telephony.services import call_dispatch
 
     lead = LeadFactory(assigned_to=rep, phone="+919876543210")
     log = AcefoneCallLog.objects.create(lead=lead, team_member=rep, to_number="+919876543210", status="queued")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crm.models import LeadActivity, LeadStage
-from crm.telephony.models import CallOutcomeRule
-from crm.telephony.outcomes import DEFAULT_RULES, call_outcome_apply, outcome_rules, outcome_rules_seed
 from crm.tests.webhook_samples import make_af_log, make_ck_log
+from telephony.models import CallOutcomeRule
+from telephony.outcomes import DEFAULT_RULES, call_outcome_apply, outcome_rules, outcome_rules_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -101,17 +101,17 @@ def test_provider_specific_rule(lead):
 
 
 def test_admin_changelist_loads_the_defaults(admin_client_member):
-    response = admin_client_member.get("/admin/crm/calloutcomerule/")
+    response = admin_client_member.get("/admin/telephony/calloutcomerule/")
     assert response.status_code == 200
     assert CallOutcomeRule.objects.count() == len(DEFAULT_RULES)
 
 
 def test_webhook_event_admin_is_read_only_with_an_unmatched_filter(admin_client_member):
-    from crm.telephony.models import ProviderWebhookEvent
+    from telephony.models import ProviderWebhookEvent
 
     ProviderWebhookEvent.objects.create(provider="callkaro", is_authenticated=True, outcome="unmatched", body="{}")
     ProviderWebhookEvent.objects.create(provider="callkaro", is_authenticated=True, outcome="applied", body="{}")
-    response = admin_client_member.get("/admin/crm/providerwebhookevent/?attention=unmatched")
+    response = admin_client_member.get("/admin/telephony/providerwebhookevent/?attention=unmatched")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
-    assert admin_client_member.get("/admin/crm/providerwebhookevent/add/").status_code == 403
+    assert admin_client_member.get("/admin/telephony/providerwebhookevent/add/").status_code == 403

@@ -3,7 +3,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from crm.telephony.sandbox import sandbox_faults
+from telephony.sandbox import sandbox_faults
 
 
 def test_set_and_clear_faults():

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-from crm.telephony.breaker import CLOSED, HALF_OPEN, OPEN, breaker_for
+from telephony.breaker import CLOSED, HALF_OPEN, OPEN, breaker_for
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from django.urls import include, path
 
 from acefone.models import AcefoneCallLog
 from callkaro.models import CallKaroCallLog
-from crm.telephony.models import ProviderWebhookEvent, SandboxRequest
-from crm.telephony.services import call_place
-from crm.telephony.status import CallStatus
+from telephony.models import ProviderWebhookEvent, SandboxRequest
+from telephony.services import call_place
+from telephony.status import CallStatus
 from tests.workers import wait_for
 
 urlpatterns = [

@@ -6,9 +6,9 @@ import pytest
 from django.core.cache import cache
 
 from callkaro.models import CallKaroCallLog
-from crm.telephony.models import ProviderWebhookEvent, SandboxRequest
-from crm.telephony.services import call_place
-from crm.telephony.status import CallStatus
+from telephony.models import ProviderWebhookEvent, SandboxRequest
+from telephony.services import call_place
+from telephony.status import CallStatus
 from tests.workers import start_worker, stop, wait_for, worker_env
 
 KEY, SECRET, AGENT = "worker-callkaro-key", "worker-callkaro-secret", "worker-agent"

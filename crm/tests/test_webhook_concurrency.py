@@ -11,9 +11,9 @@ from django.db import connection
 from django.test import Client
 
 from crm.models import LeadActivity
-from crm.telephony.models import ProviderWebhookEvent
 from crm.tests.factories import LeadFactory
 from crm.tests.webhook_samples import CK_SECRET, call_ended, make_ck_log
+from telephony.models import ProviderWebhookEvent
 
 THREADS = 8
 HOOK_CALLS: list[int] = []

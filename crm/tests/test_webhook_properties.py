@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from crm.telephony.models import ProviderWebhookEvent
 from crm.tests.factories import LeadFactory
 from crm.tests.webhook_samples import AF_SECRET, CK_SECRET, acefone_hangup, call_ended, make_af_log, make_ck_log
+from telephony.models import ProviderWebhookEvent
 
 CK_URL, AF_URL = "/callkaro-webhook/", "/acefone-webhook/"
 HYPOTHESIS = hsettings(

@@ -14,7 +14,7 @@ import pytest
 from acefone.models import AcefoneCallLog
 from callkaro.models import CallKaroCallLog
 from crm.models import LeadActivity
-from crm.telephony.models import ProviderWebhookEvent
+from telephony.models import ProviderWebhookEvent
 
 CK_SECRET = "ck-secret-0123456789"
 AF_SECRET = "af-secret-9876543210"

@@ -14,10 +14,10 @@ from django.core.cache import cache
 from callkaro.models import CallKaroCallLog
 from callkaro.tests.campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http)
 from callkaro.tests.campaign_fixtures import BASE, dialled
-from crm.telephony.breaker import CLOSED, breaker_for
-from crm.telephony.errors import ProviderUnavailable
-from crm.telephony.services import call_dispatch
-from crm.telephony.status import CallStatus
+from telephony.breaker import CLOSED, breaker_for
+from telephony.errors import ProviderUnavailable
+from telephony.services import call_dispatch
+from telephony.status import CallStatus
 
 pytestmark = pytest.mark.django_db
 

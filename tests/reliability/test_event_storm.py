@@ -15,9 +15,9 @@ import pytest
 
 from callkaro.models import CallKaroCallLog
 from crm.models import Lead
-from crm.telephony.base import CallEvent
-from crm.telephony.events import call_event_apply
-from crm.telephony.status import FINAL_STATUSES, CallStatus
+from telephony.base import CallEvent
+from telephony.events import call_event_apply
+from telephony.status import FINAL_STATUSES, CallStatus
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 

@@ -18,11 +18,11 @@ from callkaro.models import CallKaroCampaign
 from callkaro.scheduler import scheduler_tick
 from callkaro.tests.campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, office_hours)
 from callkaro.tests.campaign_fixtures import launch
-from crm.telephony.base import CallEvent
-from crm.telephony.breaker import CLOSED, OPEN, breaker_for
-from crm.telephony.events import call_event_apply
-from crm.telephony.status import CallStatus
 from crm.tests.factories import LeadFactory
+from telephony.base import CallEvent
+from telephony.breaker import CLOSED, OPEN, breaker_for
+from telephony.events import call_event_apply
+from telephony.status import CallStatus
 from tests.workers import wait_for
 
 from .fakes import Fault, FaultyCallKaro

@@ -23,9 +23,9 @@ from callkaro.models import CallKaroCallLog, CallKaroCampaign
 from callkaro.scheduler import scheduler_tick
 from callkaro.tests import test_campaign_reliability as campaign_reliability
 from callkaro.tests.test_campaign_reliability import FakeCallKaro, _assert_exactly_once, _env, _launch, _tick_until
-from crm.telephony.base import CallEvent
-from crm.telephony.events import call_event_apply
-from crm.telephony.status import FINAL_STATUSES, PENDING_STATUSES, CallStatus
+from telephony.base import CallEvent
+from telephony.events import call_event_apply
+from telephony.status import FINAL_STATUSES, PENDING_STATUSES, CallStatus
 from tests.workers import start_worker, stop, wait_for
 
 # The Call Karo fake and the real-broker switch, shared with the campaign reliability tests.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from crm.telephony.events import webhook_event_reprocess
-from crm.telephony.models import ProviderWebhookEvent
+from telephony.events import webhook_event_reprocess
+from telephony.models import ProviderWebhookEvent
 
 Outcome = ProviderWebhookEvent.Outcome
 

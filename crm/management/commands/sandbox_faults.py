@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
+from telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
 
 
 class Command(BaseCommand):

@@ -212,7 +212,7 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
 
 
 def _enqueue_final(provider: str, call_log_id: int) -> None:
-    from .webhook_tasks import call_final_followup
+    from .tasks import call_final_followup
 
     try:
         # Nobody reads the follow-up's result: not asking for one saves a result-backend round trip.
@@ -307,7 +307,7 @@ def webhook_event_apply_later(*, webhook_event: ProviderWebhookEvent) -> str:
     second connection, so the apply runs here and now and its outcome is returned. A lost task
     leaves the row ``pending``; ``webhook_events_rematch`` applies it after ``PENDING_GRACE``.
     """
-    from .webhook_tasks import webhook_event_apply
+    from .tasks import webhook_event_apply
 
     if webhook_event_apply.app.conf.task_always_eager:
         return webhook_event_apply_pending(webhook_event_id=webhook_event.pk)
@@ -316,7 +316,7 @@ def webhook_event_apply_later(*, webhook_event: ProviderWebhookEvent) -> str:
 
 
 def _enqueue_apply(webhook_event_id: int) -> None:
-    from .webhook_tasks import webhook_event_apply
+    from .tasks import webhook_event_apply
 
     try:
         webhook_event_apply.apply_async((webhook_event_id,), ignore_result=True)

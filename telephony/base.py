@@ -68,7 +68,7 @@ class TelephonyProvider(ABC):
     """A calling provider. The base class of each provider app's ``provider.py``.
 
     ``name`` keys its settings and its registry entry; ``call_log_model`` is the
-    ``app_label.Model`` of its call log, a subclass of ``crm.telephony.models.BaseCallLog``.
+    ``app_label.Model`` of its call log, a subclass of ``telephony.models.BaseCallLog``.
     """
 
     name: ClassVar[str]
@@ -89,7 +89,7 @@ class TelephonyProvider(ABC):
 
     @abstractmethod
     def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
-        """Ask the provider to dial. Raises the errors in ``crm.telephony.errors``."""
+        """Ask the provider to dial. Raises the errors in ``telephony.errors``."""
 
     @abstractmethod
     def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:

@@ -26,7 +26,7 @@ from crm.logging import MASK, redact
 
 from .models import SandboxRequest
 
-logger = logging.getLogger("crm.telephony.sandbox")
+logger = logging.getLogger("telephony.sandbox")
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie"})
 FAULT_KEYS = frozenset({"latency_ms", "status", "retry_after", "timeout", "timeout_seconds"})

@@ -70,6 +70,7 @@ class ProviderWebhookEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        db_table = "crm_providerwebhookevent"  # created by crm's first migration; moved, never renamed
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -97,6 +98,7 @@ class SandboxRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "crm_sandboxrequest"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -104,7 +106,7 @@ class SandboxRequest(models.Model):
 
 
 def _lead_stage_choices() -> list[tuple[str, str]]:
-    from crm.models import LeadStage  # late: crm.models imports this module
+    from crm.models import LeadStage  # late: the model class is built before the apps are ready
 
     return LeadStage.choices
 
@@ -113,7 +115,7 @@ class CallOutcomeRule(models.Model):
     """One row of the table that turns a finished call into a lead change; admins edit it.
 
     Every active rule whose conditions all hold applies. Of the stages they name, the furthest
-    along wins, and a lead never moves backwards (see ``crm.telephony.outcomes.STAGE_RANK``).
+    along wins, and a lead never moves backwards (see ``telephony.outcomes.STAGE_RANK``).
     """
 
     class Flag(models.TextChoices):
@@ -149,7 +151,7 @@ class CallOutcomeRule(models.Model):
     set_flag = models.CharField(max_length=20, choices=Flag.choices, blank=True)
 
     class Meta:
-        app_label = "crm"
+        db_table = "crm_calloutcomerule"
         ordering = ["order", "id"]
         verbose_name = "call outcome rule"
 

@@ -34,7 +34,7 @@ from .errors import (
 from .registry import get_provider, provider_names
 from .status import FINAL_STATUSES, LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
-logger = logging.getLogger("crm.telephony.services")
+logger = logging.getLogger("telephony.services")
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 #: Where a rep is sent when this provider is unavailable (design 6, fallback).

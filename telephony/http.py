@@ -19,7 +19,7 @@ from crm.logging import redact, register_secret
 
 from .errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable, TelephonyError
 
-logger = logging.getLogger("crm.telephony.http")
+logger = logging.getLogger("telephony.http")
 
 USER_AGENT = f"lead-crm-telephony/1.0 python-requests/{requests.__version__}"
 #: Statuses that prove the provider did not take the request, so a retry cannot double-dial.
