@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
 from telephony.errors import ProviderConfigError, ProviderUnsupported
 
+from . import selectors
 from .client import AcefoneClient
 
 
@@ -18,6 +19,10 @@ class AcefoneProvider(TelephonyProvider):
     label = "Acefone (human)"
     call_log_model = "acefone.AcefoneCallLog"
     supports_scheduling = False
+    config_template = "acefone/_config.html"
+
+    def config_context(self) -> dict[str, Any]:
+        return selectors.config_context()
 
     def client(self) -> AcefoneClient:
         if not settings.ACEFONE_API_TOKEN:

@@ -15,7 +15,6 @@ from crm.views_call_panel import CallStartForm
 from .models import CallKaroAgent
 
 AGENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-ACEFONE_NUMBER_RE = re.compile(r"^\+?\d{3,20}$")
 
 
 class ConfigForm(forms.Form):
@@ -79,16 +78,6 @@ class AgentAssignForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team_members"].queryset = TeamMember.objects.filter(is_active=True).order_by("name")
-
-
-class AcefoneNumberForm(forms.Form):
-    acefone_agent_number = forms.CharField(label="Acefone agent number", required=False, max_length=20)
-
-    def clean_acefone_agent_number(self) -> str:
-        value = self.cleaned_data["acefone_agent_number"].replace(" ", "").strip()
-        if value and not ACEFONE_NUMBER_RE.match(value):
-            raise forms.ValidationError("Digits only (an optional leading +), 3 to 20 of them.")
-        return value
 
 
 def _gap_value(raw) -> int | list[int] | None:

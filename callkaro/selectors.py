@@ -9,7 +9,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from crm import crypto
-from crm.models import TeamMember
 from crm.selectors import team_member_for
 
 from .config import config_row, get_effective_config
@@ -62,7 +61,6 @@ class ConfigSummary:
     time_zone: str
     is_enabled: bool
     is_configured: bool
-    acefone_token_mask: str
     base_url: str
 
 
@@ -100,11 +98,5 @@ def config_summary() -> ConfigSummary:
         time_zone=effective.time_zone,
         is_enabled=effective.is_enabled,
         is_configured=effective.is_configured,
-        acefone_token_mask=crypto.mask(settings.ACEFONE_API_TOKEN),
         base_url=effective.base_url,
     )
-
-
-def team_members_for_numbers() -> QuerySet[TeamMember]:
-    """Active members, for the Acefone agent-number table."""
-    return TeamMember.objects.filter(is_active=True).select_related("user").order_by("name")

@@ -133,10 +133,3 @@ def agent_assign(*, agent: CallKaroAgent, team_members: Iterable[TeamMember]) ->
     """Set exactly who may use the agent (managers and admins may use every agent anyway)."""
     agent.team_members.set(list(team_members))
     return agent
-
-
-def acefone_agent_number_set(*, member: TeamMember, number: str) -> TeamMember:
-    """The number or extension Acefone rings first when this member starts a click-to-call."""
-    member.acefone_agent_number = number.strip()
-    member.save(update_fields=["acefone_agent_number"])
-    return member

@@ -8,11 +8,6 @@ urlpatterns = [
     path("callkaro-config/webhook-secret/", views_config.generate_webhook_secret, name="generate_webhook_secret"),
     path("callkaro-config/webhook-secret/retire/", views_config.retire_webhook_secrets, name="retire_webhook_secrets"),
     path("callkaro-config/test-connection/", views_config.test_connection, name="test_connection"),
-    path(
-        "callkaro-config/acefone-number/<int:member_id>/",
-        views_config.set_acefone_number,
-        name="set_acefone_number",
-    ),
     path("add-callkaro-agent/", views_config.add_agent, name="add_agent"),
     path("callkaro-agents/<int:pk>/edit/", views_config.edit_agent, name="edit_agent"),
     path("callkaro-agents/<int:pk>/active/", views_config.set_agent_active, name="set_agent_active"),

@@ -1,4 +1,5 @@
-"""The admin's Call Karo (and Acefone) settings page. Thin: forms validate, services write.
+"""The admin's calling settings page: Call Karo's settings and agents, then each other provider's
+fragment (``TelephonyProvider.config_template``). Thin: forms validate, services write.
 
 Secrets never go back to the browser: the API key is shown as a mask, and the full webhook URL
 only once, in the response to the POST that generated its secret (never stored in the session).
@@ -14,7 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.logging import redact
-from crm.models import TeamMember
 from crm.selectors import team_member_for
 from telephony.errors import (
     ProviderConfigError,
@@ -22,11 +22,11 @@ from telephony.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from telephony.registry import get_provider
+from telephony.registry import get_provider, provider_names
 
 from . import selectors, services
 from .config import config_row
-from .forms import AcefoneNumberForm, AgentAssignForm, AgentForm, ConfigForm
+from .forms import AgentAssignForm, AgentForm, ConfigForm
 from .models import CallKaroAgent
 
 configure_required = permission_required("crm.configure_calling", raise_exception=True)
@@ -38,6 +38,16 @@ def _config_initial() -> dict:
     if row is None:
         return {"time_zone": selectors.config_summary().time_zone, "is_enabled": True}
     return {"default_agent_id": row.default_agent_id, "time_zone": row.time_zone, "is_enabled": row.is_enabled}
+
+
+def _provider_sections() -> list[dict]:
+    """Every other provider's settings fragment, asked through the registry (no provider app imports another)."""
+    sections = []
+    for name in provider_names():
+        provider = get_provider(name)
+        if name != "callkaro" and provider.config_template:
+            sections.append({"template": provider.config_template, **provider.config_context()})
+    return sections
 
 
 def _render_config(
@@ -56,7 +66,7 @@ def _render_config(
         "config_form": config_form,
         "agent_form": agent_form or AgentForm(),
         "agents": selectors.agent_list(),
-        "members": selectors.team_members_for_numbers(),
+        "provider_sections": _provider_sections(),
         **extra,
     }
     response = render(request, "callkaro/config.html", context, status=status)
@@ -169,19 +179,6 @@ def assign_agent(request: HttpRequest, pk: int) -> HttpResponse:
         )
     services.agent_assign(agent=agent, team_members=form.cleaned_data["team_members"])
     messages.success(request, f"Agent {agent.name} assigned to {len(form.cleaned_data['team_members'])} member(s).")
-    return redirect("callkaro:config")
-
-
-@configure_required
-@require_POST
-def set_acefone_number(request: HttpRequest, member_id: int) -> HttpResponse:
-    member = get_object_or_404(TeamMember, pk=member_id)
-    form = AcefoneNumberForm(request.POST)
-    if form.is_valid():
-        services.acefone_agent_number_set(member=member, number=form.cleaned_data["acefone_agent_number"])
-        messages.success(request, f"Acefone agent number for {member.name} saved.")
-    else:
-        messages.error(request, f"{member.name}: {form.errors['acefone_agent_number'][0]}")
     return redirect("callkaro:config")
 
 

@@ -75,9 +75,15 @@ class TelephonyProvider(ABC):
     label: ClassVar[str]
     call_log_model: ClassVar[str]
     supports_scheduling: ClassVar[bool] = False
+    #: The provider's fragment on the calling settings page (``/callkaro-config/``); "" shows none.
+    config_template: ClassVar[str] = ""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
+
+    def config_context(self) -> dict[str, Any]:
+        """What ``config_template`` shows. The page asks every registered provider, so no app imports another."""
+        return {}
 
     @abstractmethod
     def call_log_defaults(self, *, lead: Any, team_member: Any, options: CallOptions) -> dict[str, Any]:

@@ -198,31 +198,9 @@ def test_test_connection_without_a_key_says_so(admin_client_member):
     assert "Not configured" in resp.content.decode()
 
 
-# --- Acefone part of the page ---------------------------------------------------------------
-def test_acefone_token_is_shown_masked_and_agent_numbers_are_editable(admin_client_member, rep, settings):
-    settings.ACEFONE_API_TOKEN = "acefone-token-9z8y"
-    page = admin_client_member.get(reverse("callkaro:config")).content.decode()
-    assert "••••9z8y" in page and "acefone-token-9z8y" not in page
-    url = reverse("callkaro:set_acefone_number", args=[rep.pk])
-    assert admin_client_member.post(url, {"acefone_agent_number": "0602 999 111"}).status_code == 302
-    rep.refresh_from_db()
-    assert rep.acefone_agent_number == "0602999111"
-    resp = admin_client_member.post(url, {"acefone_agent_number": "call-me"}, follow=True)
-    assert "Digits only" in resp.content.decode()
-    rep.refresh_from_db()
-    assert rep.acefone_agent_number == "0602999111"
-
-
-def test_unset_acefone_token_is_reported(admin_client_member):
-    assert "ACEFONE_API_TOKEN" in admin_client_member.get(reverse("callkaro:config")).content.decode()
-
-
 # --- access -----------------------------------------------------------------------------------
 def config_urls() -> list[tuple[str, str]]:
     agent = CallKaroAgent.objects.create(agent_id="a-1", name="A")
-    from crm.models import TeamMember
-
-    member = TeamMember.objects.first()
     return [
         ("get", reverse("callkaro:config")),
         ("post", reverse("callkaro:save_config")),
@@ -234,7 +212,6 @@ def config_urls() -> list[tuple[str, str]]:
         ("post", reverse("callkaro:edit_agent", args=[agent.pk])),
         ("post", reverse("callkaro:set_agent_active", args=[agent.pk])),
         ("post", reverse("callkaro:assign_agent", args=[agent.pk])),
-        ("post", reverse("callkaro:set_acefone_number", args=[member.pk])),
     ]
 
 

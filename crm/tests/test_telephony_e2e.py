@@ -19,7 +19,7 @@ urlpatterns = [
     path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
     path("sandbox/acefone/", include("acefone.sandbox_urls")),
     path("", include("callkaro.urls_webhooks")),
-    path("", include("acefone.urls_webhooks")),
+    path("", include("acefone.urls")),
 ]
 
 

@@ -152,7 +152,7 @@ def test_no_secret_is_found_anywhere_after_a_full_run(
         generated = admin_client.post(reverse("callkaro:generate_webhook_secret"))
         _generated.append(get_effective_config().webhook_secrets[0])
         assert _generated[0] in generated.content.decode()  # shown once, by design, on this one response only
-        number_url = reverse("callkaro:set_acefone_number", kwargs={"member_id": rep.pk})
+        number_url = reverse("acefone:set_agent_number", kwargs={"member_id": rep.pk})
         keep("acefone number", admin_client.post(number_url, {"acefone_agent_number": "0602000004"}, follow=True))
 
         # The rep calls: one accepted, one refused with the key in Call Karo's message, one human call.
