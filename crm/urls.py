@@ -1,15 +1,29 @@
-"""Root URLs. Provider apps mount their own; sandboxes only when PROVIDER_SANDBOX is on."""
+"""Root URLs, and the CRM's own pages (namespace ``crm``): crm is both the project and an app, so this
+is its one ``urls.py``. Provider apps mount their own; sandboxes only when PROVIDER_SANDBOX is on."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from . import views, views_call_panel
+
+crm_patterns = [
+    path("", views.home, name="home"),
+    path("leads/", views.lead_list, name="lead_list"),
+    path("leads/new/", views.lead_create, name="lead_create"),
+    path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:lead_id>/edit/", views.lead_edit, name="lead_edit"),
+    path("leads/<int:lead_id>/notes/", views.lead_note_add, name="lead_note_add"),
+    path("call-panel/", views_call_panel.call_panel, name="call_panel"),
+    path("call-panel/history/<int:lead_id>/", views_call_panel.call_history, name="call_history"),
+]
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("crm.urls_core")),
+    path("", include((crm_patterns, "crm"))),
     path("", include("callkaro.urls")),
     path("", include("acefone.urls")),
 ]
