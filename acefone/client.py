@@ -1,4 +1,4 @@
-"""Acefone's HTTP API (design 5): click-to-call and call records for reconciliation."""
+"""Acefone's HTTP API (docs/architecture.md, provider contracts): click-to-call and call records for reconciliation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A fake of Acefone's documented API, for `make run` and end-to-end tests (design 5)."""
+"""A fake of Acefone's documented API, for `make run` and end-to-end tests (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def _stamp(value: datetime) -> str:
 
 
 def call_events(body: dict, outcome: str, rng: random.Random | None = None) -> list[dict[str, Any]]:
-    """The "answered by agent" and "hangup" bodies we document (see /work/shared/samples)."""
+    """The "answered by agent" and "hangup" bodies we document (docs/webhooks.md).
+
+    The hangup body's shape is ``tests/fixtures/providers/acefone_hangup.json``.
+    """
     rng = rng or random.Random()
     start = datetime.now(ZoneInfo(settings.ACEFONE_TIME_ZONE))
     base = {

@@ -4,7 +4,7 @@ Three targets served by the same gunicorn in the same run, each at 32 concurrent
 a bare view that answers 200, a minimal view that parses the JSON and does one indexed UPDATE of
 the call row (both from ``bench/views.py``, mounted only with BENCH_ENDPOINTS=true), and the real
 ``/callkaro-webhook/?token=…``. Every request posts a real ``call_ended`` body (the shape of
-``/work/shared/samples/callkaro_call_ended.json``) for an existing, live call, with that call's callSid
+``tests/fixtures/providers/callkaro_call_ended.json``) for an existing, live call, with that call's callSid
 (saved on the call, as a dispatch does), so each one is a first delivery that finishes a call.
 
     .venv/bin/python bench/bench_webhook.py --database-url postgres://postgres@127.0.0.1:5432/crm_bench_webhook
@@ -38,25 +38,8 @@ from bench.common import (  # noqa: E402
     stop,
 )
 
-SAMPLE = Path("/work/shared/samples/callkaro_call_ended.json")
-FALLBACK_SAMPLE = {
-    "event": "call_ended",
-    "data": {
-        "callSid": "x",
-        "agent": "bench-agent",
-        "from": "918069000000",
-        "to": "919812345678",
-        "recordingUrl": "https://recordings.example.invalid/x.mp3",
-        "call_duration": 143,
-        "time": "2026-11-20 11:42:07",
-        "transcription": "AI: Namaste. User: Yes, I'd like a site visit.",
-        "hangup_reason": "CLIENT_INITIATED",
-        "call_metadata": {"call_log_id": 1, "lead_id": 1, "name": "Priya Sharma"},
-        "try_count": 0,
-        "post_call": {"lead_status": "interested"},
-        "conversion_status": True,
-    },
-}
+#: The documented ``call_ended`` shape, shared with the tests (a path inside the repository).
+SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "providers" / "callkaro_call_ended.json"
 
 LUA = r"""
 local lo, hi, nthreads, tag = %(lo)d, %(hi)d, %(threads)d, "%(tag)s"
@@ -88,7 +71,7 @@ end
 
 def body_template() -> str:
     """The sample body as a Lua format string: ``%s`` is the callSid, ``%d`` the call log id."""
-    payload = json.loads(SAMPLE.read_text()) if SAMPLE.exists() else FALLBACK_SAMPLE
+    payload = json.loads(SAMPLE.read_text(encoding="utf-8"))
     data = payload["data"]
     data["callSid"] = "__SID__"
     data["call_metadata"]["call_log_id"] = 987654321

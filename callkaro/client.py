@@ -1,4 +1,4 @@
-"""Call Karo AI's HTTP API (design 5): outbound calls, campaigns, deleting a scheduled call.
+"""Call Karo AI's HTTP API (docs/architecture.md): outbound calls, campaigns, deleting a scheduled call.
 
 Every request is validated before it is sent, so a bad value is our error, not a 400 later.
 """

@@ -110,7 +110,7 @@ def _gap_value(raw) -> int | list[int] | None:
 
 
 class CallKaroCallStartForm(CallStartForm):
-    """Call Karo's documented limits (design 5), checked before we create a call log."""
+    """Call Karo's documented limits (docs/architecture.md, provider contracts), checked before we create a call log."""
 
     agent_id = forms.CharField(required=False, max_length=100)
     when = forms.ChoiceField(required=False, choices=[("now", "Now"), ("later", "At a time")])

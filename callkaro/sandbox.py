@@ -1,4 +1,4 @@
-"""A fake of Call Karo AI's documented API, for `make run` and end-to-end tests (design 5)."""
+"""A fake of Call Karo AI's documented API, for `make run` and end-to-end tests (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,10 @@ def _invalid_options(body: dict) -> str | None:
 
 
 def call_ended_payload(body: dict, call_sid: str, outcome: str, rng: random.Random | None = None) -> dict[str, Any]:
-    """A plausible ``call_ended`` webhook for the simulated call (see /work/shared/samples)."""
+    """A plausible ``call_ended`` webhook for the simulated call.
+
+    Its shape is the documented one in ``tests/fixtures/providers/callkaro_call_ended.json``.
+    """
     rng = rng or random.Random()
     metadata = body.get("metadata") or {}
     name = str(metadata.get("name") or "there")

@@ -1,6 +1,6 @@
 """The dispatcher behind the beat task: claim due rows, then hand them to the claim-then-dial task.
 
-Scheduled calls live in the database (design 6), never in long Celery ETAs. Each tick:
+Scheduled calls live in the database (docs/architecture.md), never in long Celery ETAs. Each tick:
 recovers rows a lost message or a killed worker left behind, pauses or resumes campaigns with
 the Call Karo breaker, claims due single calls, then shares the free capacity across running
 campaigns round-robin (pace, max concurrent, calling hours in the lead's time zone, priority).

@@ -1,4 +1,4 @@
-"""Call Karo URLs. The design fixes the top-level paths; each area keeps its own module."""
+"""Call Karo URLs. docs/architecture.md fixes the top-level paths; each area keeps its own module."""
 
 from . import urls_calls, urls_campaigns, urls_config, urls_dashboard, urls_webhooks
 

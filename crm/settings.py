@@ -187,7 +187,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # Never rely on long ETAs (design 6); this only bounds redelivery after a lost worker.
+    # Never rely on long ETAs (docs/architecture.md); this only bounds redelivery after a lost worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or REDIS_URL or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
@@ -284,7 +284,7 @@ CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {
 }
 
 # --- Campaigns and scheduler ---------------------------------------------------
-# The scheduler claims due rows from the database every few seconds (design 6): no long ETAs.
+# The scheduler claims due rows from the database every few seconds (docs/architecture.md): no long ETAs.
 CAMPAIGN_SCHEDULER_INTERVAL_SECONDS = env.float("CAMPAIGN_SCHEDULER_INTERVAL_SECONDS", default=5.0)
 CAMPAIGN_SCHEDULER_BATCH = env.int("CAMPAIGN_SCHEDULER_BATCH", default=500)  # most rows claimed per tick
 # Most campaign rows claimed but not yet taken by a worker: the dispatcher pages, never floods the broker.

@@ -37,7 +37,7 @@ from .status import FINAL_STATUSES, LIVE_STATUSES, PENDING_STATUSES, CallStatus
 logger = logging.getLogger("telephony.services")
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-#: Where a rep is sent when this provider is unavailable (design 6, fallback).
+#: Where a rep is sent when this provider is unavailable (docs/architecture.md, "A call's life": fallback).
 FALLBACK_PROVIDER = {"callkaro": "acefone"}
 
 

@@ -18,6 +18,7 @@ from telephony.models import SandboxRequest
 from telephony.sandbox import sandbox_faults_set
 from telephony.services import call_place
 from telephony.status import CallStatus
+from tests.fixtures import provider_payload
 from tests.webhook_capture import WebhookCapture
 from tests.workers import wait_for
 
@@ -91,7 +92,7 @@ def test_events_answered_then_hangup(settings):
     assert answered["call_status"] == "answered" and "end_stamp" not in answered
     assert hangup["call_status"] == "answered" and int(hangup["billsec"]) > 0 and hangup["recording_url"]
     assert hangup["custom_identifier"] == "9" and hangup["call_id"] == answered["call_id"]
-    assert set(hangup) >= set(json.load(open("/work/shared/samples/acefone_hangup.json"))) - {"answered_agent_number"}
+    assert set(hangup) >= set(provider_payload("acefone_hangup")) - {"answered_agent_number"}
     (missed,) = call_events(body, "missed")
     assert missed["call_status"] == "missed" and missed["billsec"] == "0"
 

@@ -20,6 +20,7 @@ from telephony.models import SandboxRequest
 from telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
 from telephony.services import call_place
 from telephony.status import CallStatus
+from tests.fixtures import provider_payload
 from tests.webhook_capture import WebhookCapture
 from tests.workers import wait_for
 
@@ -136,6 +137,14 @@ def test_call_ended_payload_is_realistic():
     missed = call_ended_payload(body, "sid", "no_answer")["data"]
     assert missed["hangup_reason"] in {"USER_UNAVAILABLE", "USER_UNRESPONSIVE"} and missed["call_duration"] == 0
     assert call_ended_payload(body, "sid", "voicemail")["data"]["hangup_reason"] == "VOICEMAIL_DETECTED"
+
+
+@pytest.mark.django_db
+def test_call_ended_payload_has_every_documented_field():
+    """The sandbox posts the shape of the repository's fixture (minus what only a real agent adds)."""
+    body = {"to_number": "+919812345678", "agent_id": "a1", "metadata": {"call_log_id": 3}}
+    documented = set(provider_payload("callkaro_call_ended")["data"]) - {"versionId", "functions_called"}
+    assert set(call_ended_payload(body, "sid", "connected")["data"]) >= documented
 
 
 def test_faults_from_settings_and_cache(sandbox_settings):

@@ -1,4 +1,4 @@
-"""Provider webhook bodies in the documented shapes (design 5), and helpers the webhook tests share.
+"""Provider webhook bodies in the documented shapes (docs/webhooks.md), and helpers the webhook tests share.
 
 ``WebhookAuthSuite`` is the shared authentication suite; each provider's tests inherit it.
 """

@@ -22,7 +22,7 @@ from telephony.status import FINAL_STATUSES, CallStatus
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 CALLS, EVENTS = 1_000, 10_000
-#: The forward-only order (design 4); every final outcome shares the top rank.
+#: The forward-only order (docs/architecture.md, status machine); every final outcome shares the top rank.
 RANK = {
     CallStatus.INITIATED: 3,
     CallStatus.RINGING: 4,

@@ -34,7 +34,7 @@ real_broker = campaign_reliability.real_broker
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-#: The exact command the machines use (/work/shared/services.md).
+#: The exact command the CI machines use (.ci/run).
 REDIS_START = (
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no '
     "--dir /var/lib/redis --logfile /var/log/redis/ci.log"
