@@ -43,4 +43,4 @@ print-run-env:
 	@echo $(RUN_ENV)
 
 clean:
-	rm -rf var db.sqlite3 staticfiles
+	rm -rf var db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -203,7 +203,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# CELERY_BEAT_SCHEDULE is assembled at the end of this file.
+# CELERY_BEAT_SCHEDULE is assembled at the end of this file. Beat's state file (last run times) sits
+# with the other run-time files under var/, whichever way beat is started.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Providers -----------------------------------------------------------------
 PROVIDER_SANDBOX = env.bool("PROVIDER_SANDBOX", default=False)

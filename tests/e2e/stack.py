@@ -102,7 +102,7 @@ class AppStack:
         )
 
     def start(self) -> AppStack:
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "var").mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput", "-v0")
         self.manage("seed_demo")
         py = sys.executable
@@ -123,10 +123,8 @@ class AppStack:
                 "--without-gossip",
             ],
         )
-        self._spawn(
-            "beat",
-            [py, "-m", "celery", "-A", "crm", "beat", "-l", "INFO", "--schedule", str(self.workdir / "beat-schedule")],
-        )
+        # Beat keeps its state file in VAR_DIR (CELERY_BEAT_SCHEDULE_FILENAME), as under `make run`.
+        self._spawn("beat", [py, "-m", "celery", "-A", "crm", "beat", "-l", "INFO"])
         wait_http(self.url + "/accounts/login/")
         return self
 
