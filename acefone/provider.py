@@ -30,7 +30,7 @@ class AcefoneProvider(TelephonyProvider):
         return AcefoneClient(
             api_token=settings.ACEFONE_API_TOKEN,
             base_url=settings.ACEFONE_BASE_URL,
-            time_zone=getattr(settings, "ACEFONE_TIME_ZONE", "Asia/Kolkata"),
+            time_zone=settings.ACEFONE_TIME_ZONE,
         )
 
     def call_log_defaults(self, *, lead: Any, team_member: Any, options: CallOptions) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class AcefoneProvider(TelephonyProvider):
                 agent_number=request.agent_number,
                 destination_number=request.to_number,
                 caller_id=request.caller_id or settings.ACEFONE_CALLER_ID,
-                call_timeout=getattr(settings, "ACEFONE_CALL_TIMEOUT", None),
+                call_timeout=settings.ACEFONE_CALL_TIMEOUT,
                 custom_identifier=request.call_log_id,
             )
 

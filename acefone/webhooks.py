@@ -43,7 +43,7 @@ _KNOWN_KEYS = {"call_id", "uuid", "call_status", "custom_identifier", "hangup_ca
 
 
 def _zone() -> str:
-    return getattr(settings, "ACEFONE_TIME_ZONE", "") or settings.TIME_ZONE
+    return settings.ACEFONE_TIME_ZONE or settings.TIME_ZONE
 
 
 def _classify(item: dict[str, Any], kind: str) -> tuple[str, bool | None, bool | None]:

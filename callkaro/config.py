@@ -63,8 +63,6 @@ def get_effective_config() -> EffectiveCallKaroConfig:
     )
 
 
-#: How long the webhook path may reuse the effective config in this process (seconds).
-CONFIG_CACHE_SECONDS = 5.0
 _cached: tuple[float, EffectiveCallKaroConfig] | None = None
 
 
@@ -77,7 +75,7 @@ def get_effective_config_cached() -> EffectiveCallKaroConfig:
     reading fresh through ``get_effective_config``.
     """
     global _cached
-    ttl = float(getattr(settings, "CALLKARO_CONFIG_CACHE_SECONDS", CONFIG_CACHE_SECONDS))
+    ttl = settings.CALLKARO_CONFIG_CACHE_SECONDS
     now = time.monotonic()
     cached = _cached
     if cached is not None and now - cached[0] < ttl:

@@ -216,6 +216,8 @@ CALLKARO_API_KEY = env.str("CALLKARO_API_KEY", default="")
 CALLKARO_DEFAULT_AGENT_ID = env.str("CALLKARO_DEFAULT_AGENT_ID", default="")
 CALLKARO_WEBHOOK_SECRET = env.str("CALLKARO_WEBHOOK_SECRET", default="")
 CALLKARO_TIME_ZONE = env.str("CALLKARO_TIME_ZONE", default="Asia/Kolkata")
+# How long a process reuses the effective Call Karo config on the webhook path (0 turns the copy off).
+CALLKARO_CONFIG_CACHE_SECONDS = env.float("CALLKARO_CONFIG_CACHE_SECONDS", default=5.0)
 ACEFONE_BASE_URL = env.str("ACEFONE_BASE_URL", default="https://api.acefone.in")
 ACEFONE_API_TOKEN = env.str("ACEFONE_API_TOKEN", default="")
 ACEFONE_CALLER_ID = env.str("ACEFONE_CALLER_ID", default="")
