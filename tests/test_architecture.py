@@ -8,6 +8,7 @@ import submodule`` and imports inside functions. Each failure names the file, th
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,3 +211,41 @@ def test_the_size_check_can_fail(tmp_path: Path) -> None:
     (tmp_path / "app" / "migrations").mkdir()
     (tmp_path / "app" / "migrations" / "0001_big.py").write_text("x = 1\n" * 500, encoding="utf-8")
     assert oversized(tmp_path) == [f"app/long.py:1 long(): {MAX_FUNCTION_LINES + 1} lines (function limit 80)"]
+
+
+#: A checkout must run anywhere: no path of one machine's file system in any file we keep.
+MACHINE_PATH = re.compile("|".join(re.escape(p) for p in ("/" + "work/", "/" + "home/", "/" + "Users/", "/" + "root/")))
+TEXT_SUFFIXES = {".py", ".md", ".html", ".txt", ".toml", ".ini", ".json", ".yml", ".js", ".css", ".example", ""}
+#: Hidden names we keep; other hidden ones (.git, .venv, caches) are not the repository's text.
+KEPT_HIDDEN = {".env.example", ".gitignore", ".ci"}
+GENERATED = {"var", "node_modules", "staticfiles", "test-artifacts", "__pycache__"}
+
+
+def _kept(name: str) -> bool:
+    return name in KEPT_HIDDEN or not (name.startswith(".") or name in GENERATED)
+
+
+def machine_paths(root: Path) -> list[str]:
+    """Lines naming a path of one machine (a shared work folder, a home folder) in the repository's text."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if _kept(d))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if not _kept(name) or path.suffix not in TEXT_SUFFIXES:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if MACHINE_PATH.search(line):
+                    found.append(f"{path.relative_to(root).as_posix()}:{number}: {line.strip()[:100]}")
+    return found
+
+
+def test_no_absolute_machine_path_in_the_repository() -> None:
+    found = machine_paths(ROOT)
+    assert not found, "read files relative to the repository (tests/fixtures/ for samples):\n  " + "\n  ".join(found)
+
+
+def test_the_machine_path_check_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "b.py").write_text('SAMPLE = "/' + 'work/shared/x.json"\n', encoding="utf-8")
+    assert machine_paths(tmp_path) == ['bench/b.py:1: SAMPLE = "/' + 'work/shared/x.json"']
