@@ -1,8 +1,10 @@
-"""The map in docs/architecture.md, checked on the source: who may import whom, and how big things get.
+"""The map in docs/architecture.md, checked on the source: who may import whom, how big things get,
+and that nothing depends on one machine's file system.
 
-A small AST walk over the repository's own modules (tests, migrations and benchmarks left out, since
-they may reach across apps on purpose). It sees every form of import: absolute, relative, ``from pkg
-import submodule`` and imports inside functions. Each failure names the file, the line and the import.
+Imports: a small AST walk over the repository's own modules (tests, migrations and benchmarks left
+out, since they may reach across apps on purpose). It sees every form of import: absolute, relative,
+``from pkg import submodule`` and imports inside functions. Each failure names the file, the line and
+the import. Each check has a twin that proves it can fail.
 """
 
 from __future__ import annotations
