@@ -58,6 +58,7 @@ _settings.CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+from callkaro.dashboard_rollup import rollup_refresh  # noqa: E402
 from django.apps import apps  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
@@ -69,7 +70,6 @@ from django.utils import timezone  # noqa: E402
 
 from acefone.models import AcefoneCallLog  # noqa: E402
 from callkaro import dashboard  # noqa: E402
-from callkaro.dashboard_rollup import rollup_refresh  # noqa: E402
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign  # noqa: E402
 from crm.models import Lead, Role  # noqa: E402
 
