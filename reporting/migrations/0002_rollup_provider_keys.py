@@ -9,6 +9,7 @@ from django.utils import timezone
 
 
 def rollup_rebuild_later(apps, schema_editor):
+    """Both ways: rows under the other naming are dropped, and their days counted live until rebuilt."""
     apps.get_model("reporting", "CallDailyRollup").objects.all().delete()
     apps.get_model("reporting", "CallRollupDay").objects.update(dirty_at=timezone.now())
 
@@ -22,5 +23,5 @@ class Migration(migrations.Migration):
             name="provider",
             field=models.CharField(help_text="The provider key (callkaro, acefone).", max_length=20),
         ),
-        migrations.RunPython(rollup_rebuild_later, migrations.RunPython.noop),
+        migrations.RunPython(rollup_rebuild_later, rollup_rebuild_later),
     ]
