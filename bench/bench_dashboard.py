@@ -68,10 +68,11 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from acefone.models import AcefoneCallLog  # noqa: E402
-from callkaro import dashboard  # noqa: E402
-from callkaro.dashboard_rollup import rollup_refresh  # noqa: E402
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign  # noqa: E402
 from crm.models import Lead, Role  # noqa: E402
+from reporting import selectors as dashboard  # noqa: E402
+from reporting.periods import DashboardFilters, period_resolve  # noqa: E402
+from reporting.services import rollup_refresh  # noqa: E402
 
 PERIODS = ["today", "7d", "30d", "all"]
 N_LEADS, N_MEMBERS, N_AGENTS, N_CAMPAIGNS, DAYS = 20_000, 20, 8, 20, 365
@@ -232,7 +233,7 @@ def build_rollup() -> dict:
 
     from django.core.management import call_command
 
-    from callkaro.models import CallDailyRollup
+    from reporting.models import CallDailyRollup
 
     t = time.perf_counter()
     call_command("rollup_rebuild", "--all", stdout=StringIO())
@@ -278,8 +279,8 @@ def bench_periods(manager) -> list[dict]:
     url = reverse("callkaro:dashboard")
     out = []
     for key in PERIODS:
-        period = dashboard.period_resolve(key)
-        filters = dashboard.DashboardFilters()
+        period = period_resolve(key)
+        filters = DashboardFilters()
         start = period.start or timezone.now() - timezone.timedelta(days=100 * 365)
 
         def baseline(start=start, end=period.end):
@@ -412,13 +413,13 @@ the campaign progress, cached for 15 s. Query counts include session, user, perm
 filter options; they do not depend on the row count. The bench asserts that the roll-up-backed KPI figures
 equal the live ones for every period before timing them.
 
-Choice: a maintained daily roll-up table (`callkaro.dashboard_rollup`), replacing the earlier 5-minute
+Choice: a maintained daily roll-up table (`reporting.services`; read by `reporting.rollup`), replacing the earlier
 cache of closed days, whose first render missed the target for 30 days and all time. One row per local day
 (`TIME_ZONE`) × provider × agent × team member × campaign × outcome bucket × hang-up reason, with calls,
 connected, conversions and talk seconds: every widget is a sum over those rows, so a period's figures are
 the roll-up's days plus today's live rows (`aggregates_merge`), and tests check them against the live
 queries across midnight IST. Kept right three ways: a final-call hook marks the call's day dirty; the beat
-task `callkaro.dashboard_rollup_refresh` (every 120 s) rebuilds dirty days, yesterday, days the beat
+task `reporting.rollup_refresh` (every 120 s) rebuilds dirty days, yesterday, days the beat
 missed and days with call logs updated since the last build (bulk updates that run no hook), each day
 rebuilt whole in one transaction from one grouped query per provider; and the reader counts any day that
 is not built or is dirty live, so a late webhook shows at once and a figure is never stale. The price: a

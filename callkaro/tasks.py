@@ -12,11 +12,3 @@ def scheduler_tick_task() -> dict:
 
     result = scheduler_tick()
     return {"claimed": len(result.claimed), "requeued": len(result.requeued), "unknown": result.marked_unknown}
-
-
-@shared_task(name="callkaro.dashboard_rollup_refresh", ignore_result=True)
-def dashboard_rollup_refresh_task() -> dict:
-    """The beat task: rebuild the roll-up's dirty days, yesterday and days changed without a hook."""
-    from .dashboard_rollup import rollup_refresh
-
-    return rollup_refresh()

@@ -1,6 +1,8 @@
 """Call Karo URLs. docs/architecture.md fixes the top-level paths; each area keeps its own module."""
 
-from . import urls_calls, urls_campaigns, urls_config, urls_dashboard, urls_webhooks
+from django.urls import include, path
+
+from . import urls_calls, urls_campaigns, urls_config, urls_webhooks
 
 app_name = "callkaro"
 
@@ -8,6 +10,7 @@ urlpatterns = [
     *urls_config.urlpatterns,
     *urls_calls.urlpatterns,
     *urls_campaigns.urlpatterns,
-    *urls_dashboard.urlpatterns,
+    # The manager's dashboard belongs to ``reporting``; its URL names stay in this namespace.
+    path("", include("reporting.urls")),
     *urls_webhooks.urlpatterns,
 ]

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "telephony.apps.TelephonyConfig",
     "callkaro.apps.CallKaroConfig",
     "acefone.apps.AcefoneConfig",
+    "reporting.apps.ReportingConfig",
 ]
 
 MIDDLEWARE = [
@@ -321,13 +322,14 @@ TELEPHONY_PRE_DIAL_CHECKS = [
 TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaign_hooks.on_call_final"]
 
 # --- Dashboard -----------------------------------------------------------------
-# Closed days come from the daily roll-up (callkaro.dashboard_rollup); a call of a closed day that turns
+# Closed days come from the daily roll-up (reporting.services); a call of a closed day that turns
 # final marks its day dirty (counted live until the beat task rebuilds it).
 DASHBOARD_ROLLUP_REFRESH_SECONDS = env.float("DASHBOARD_ROLLUP_REFRESH_SECONDS", default=120.0)
-TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.dashboard_rollup.rollup_call_final"]
+# TODO(merge): connect to telephony call_became_final in ReportingConfig.ready()
+TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "reporting.services.rollup_call_final"]
 CELERY_BEAT_SCHEDULE_DASHBOARD: dict = {
     "dashboard-rollup-refresh": {
-        "task": "callkaro.dashboard_rollup_refresh",
+        "task": "reporting.rollup_refresh",
         "schedule": DASHBOARD_ROLLUP_REFRESH_SECONDS,
         "options": {"expires": DASHBOARD_ROLLUP_REFRESH_SECONDS - 10},
     },

@@ -13,13 +13,13 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import calls
 from .base import CallEvent
 from .errors import ProviderConfigError
 from .models import BaseCallLog, ProviderWebhookEvent
@@ -61,17 +61,11 @@ MATCH_WINDOW_AFTER = timedelta(minutes=5)
 
 
 def call_log_model(provider: str) -> type[BaseCallLog]:
-    """The provider's call-log model: from its registry entry, else the provider app's BaseCallLog."""
+    """The provider's call-log model (``calls.call_log_model``), as a configuration error if unknown."""
     try:
-        from .registry import _provider_class
-
-        return apps.get_model(_provider_class(provider).call_log_model)
+        return calls.call_log_model(provider)
     except (ImportError, ProviderConfigError, AttributeError, LookupError, ValueError):
-        pass
-    for model in apps.get_models():
-        if issubclass(model, BaseCallLog) and model._meta.app_label == provider:
-            return model
-    raise ProviderConfigError(f"No call-log model for provider {provider!r}")
+        raise ProviderConfigError(f"No call-log model for provider {provider!r}") from None
 
 
 def webhook_parser(provider: str):
@@ -353,17 +347,8 @@ def calls_stuck_settle(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.TELEPHONY_STUCK_CALL_MINUTES)
     counts = {"reconciled": 0, "marked_unknown": 0}
-    for model in apps.get_models():
-        if not issubclass(model, BaseCallLog):
-            continue
-        provider = model._meta.app_label
-        stuck = (
-            model.objects.filter(status__in=list(LIVE_STATUSES), created_at__lt=cutoff)
-            .exclude(initiated_at__gte=cutoff)
-            .exclude(dispatched_at__gte=cutoff)
-            .exclude(scheduled_at__gte=cutoff)
-        )
-        logs = list(stuck.order_by("created_at")[:500])
+    for provider, logs in calls.calls_stuck(cutoff=cutoff).items():
+        model = calls.call_log_model(provider)
         reconciler = settings.TELEPHONY_STUCK_CALL_RECONCILERS.get(provider)
         if logs and reconciler:
             try:

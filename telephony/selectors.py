@@ -1,14 +1,13 @@
-"""Reads across providers: a lead's calls from every provider's log, merged in time order."""
+"""Reads across providers: a lead's calls from every provider's log (through ``calls``), in time order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.utils import timezone
 
-from . import registry
+from . import calls
 from .status import CallStatus, is_final
 
 
@@ -51,34 +50,26 @@ def _agent_label(log) -> str:
 
 
 def call_history_for_lead(lead, limit: int = 50) -> list[CallHistoryItem]:
-    """Newest first, at most ``limit``, from every provider in the registry."""
-    items: list[CallHistoryItem] = []
-    for name in registry.provider_names():
-        provider = registry.get_provider(name)
-        model = apps.get_model(provider.call_log_model)
-        related = ["team_member"]
-        if any(f.name == "agent" and f.is_relation for f in model._meta.get_fields()):
-            related.append("agent")
-        for log in model.objects.filter(lead=lead).select_related(*related).order_by("-created_at", "-id")[:limit]:
-            items.append(
-                CallHistoryItem(
-                    provider=name,
-                    provider_label=provider.label,
-                    call_log_id=log.pk,
-                    status=log.status,
-                    status_label=CallStatus(log.status).label,
-                    is_final=is_final(log.status),
-                    raw_status=log.raw_status,
-                    duration=log.duration_seconds,
-                    agent=_agent_label(log),
-                    team_member=log.team_member.name if log.team_member_id else "",
-                    created_at=log.created_at,
-                    scheduled_at=log.scheduled_at,
-                    transcript=getattr(log, "transcript", "") or "",
-                    recording_url=getattr(log, "recording_url", "") or "",
-                    error=log.error_message,
-                    provider_call_id=log.provider_call_id or "",
-                )
-            )
-    items.sort(key=lambda item: (item.created_at, item.call_log_id), reverse=True)
-    return items[:limit]
+    """Newest first, at most ``limit``, from every provider in the registry (``calls.calls_for_lead``)."""
+    labels = calls.provider_labels()
+    return [
+        CallHistoryItem(
+            provider=name,
+            provider_label=labels[name],
+            call_log_id=log.pk,
+            status=log.status,
+            status_label=CallStatus(log.status).label,
+            is_final=is_final(log.status),
+            raw_status=log.raw_status,
+            duration=log.duration_seconds,
+            agent=_agent_label(log),
+            team_member=log.team_member.name if log.team_member_id else "",
+            created_at=log.created_at,
+            scheduled_at=log.scheduled_at,
+            transcript=getattr(log, "transcript", "") or "",
+            recording_url=getattr(log, "recording_url", "") or "",
+            error=log.error_message,
+            provider_call_id=log.provider_call_id or "",
+        )
+        for name, log in calls.calls_for_lead(lead.pk, limit=limit)
+    ]

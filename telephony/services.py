@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from crm.logging import redact
 from crm.models import Lead, TeamMember
 
+from . import calls
 from .base import CallOptions
 from .breaker import breaker_for
 from .errors import (
@@ -31,8 +32,8 @@ from .errors import (
     ProviderUnavailable,
     ProviderUnsupported,
 )
-from .registry import get_provider, provider_names
-from .status import FINAL_STATUSES, LIVE_STATUSES, PENDING_STATUSES, CallStatus
+from .registry import get_provider
+from .status import FINAL_STATUSES, PENDING_STATUSES, CallStatus
 
 logger = logging.getLogger("telephony.services")
 
@@ -69,16 +70,11 @@ class _DispatchResult:
     unavailable: bool = False
 
 
-def call_log_model(provider: str):
-    return apps.get_model(get_provider(provider).call_log_model)
+call_log_model = calls.call_log_model
 
 
 def _in_flight(lead: Lead) -> bool:
-    busy = PENDING_STATUSES | LIVE_STATUSES
-    for name in provider_names():
-        if call_log_model(name).objects.filter(lead_id=lead.pk, status__in=busy).exists():
-            return True
-    return False
+    return calls.lead_has_call_in_flight(lead.pk)
 
 
 def _e164(lead: Lead) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from .dashboard_periods import DashboardFilters, Period
+from .periods import DashboardFilters, Period
 
 #: Chart series: the stacked outcomes, in drawing order.
 OUTCOMES = ("completed", "no_answer", "failed", "other")
@@ -96,23 +96,24 @@ def kpis_from_days(rows: Iterable[dict[str, Any]], period: Period, *, with_conve
     return k
 
 
-def chart_series(period: Period, ai_rows: list[dict], human_rows: list[dict], filters: DashboardFilters) -> dict:
-    """Labels (one per local day, gaps filled) and one stacked series per outcome."""
+def chart_series(period: Period, days: dict[str, list[dict]], filters: DashboardFilters) -> dict:
+    """Labels (one per local day, gaps filled) and one stacked series per outcome, over the wanted providers."""
     per_day: dict[dt.date, dict[str, int]] = {}
-    sources = ([ai_rows] if filters.wants_ai else []) + ([human_rows] if filters.wants_human else [])
-    for rows in sources:
+    for provider, rows in days.items():
+        if not filters.wants(provider):
+            continue
         for row in rows:
             bucket = per_day.setdefault(row["day"], dict.fromkeys(OUTCOMES, 0))
             for outcome in OUTCOMES:
-                bucket[outcome] += row["no_answer" if outcome == "no_answer" else outcome]
+                bucket[outcome] += row[outcome]
     first = period.first_day or (min(per_day) if per_day else period.last_day)
-    days = [first + dt.timedelta(days=i) for i in range((period.last_day - first).days + 1)]
-    if len(days) > 400:  # all time over years: show only days with calls
-        days = sorted(per_day)
+    days_shown = [first + dt.timedelta(days=i) for i in range((period.last_day - first).days + 1)]
+    if len(days_shown) > 400:  # all time over years: show only days with calls
+        days_shown = sorted(per_day)
     empty = dict.fromkeys(OUTCOMES, 0)
     return {
-        "labels": [d.isoformat() for d in days],
-        "series": {o: [per_day.get(d, empty)[o] for d in days] for o in OUTCOMES},
+        "labels": [d.isoformat() for d in days_shown],
+        "series": {o: [per_day.get(d, empty)[o] for d in days_shown] for o in OUTCOMES},
     }
 
 
@@ -142,25 +143,26 @@ def agent_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (-r["calls"], r["name"]))
 
 
-def team_usage(ai_rows: Iterable[dict], human_rows: Iterable[dict], filters: DashboardFilters) -> list[dict[str, Any]]:
-    """Calls started (AI and human), connect rate and conversions per team member."""
+def team_usage(team: dict[str, list[dict]], filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Calls started (per provider, in registry order), connect rate and conversions per team member."""
+    providers = list(team)
     merged: dict[Any, dict[str, Any]] = {}
-    sources = ([(ai_rows, "ai")] if filters.wants_ai else []) + ([(human_rows, "human")] if filters.wants_human else [])
-    for rows, provider in sources:
+    for provider, rows in team.items():
+        if not filters.wants(provider):
+            continue
         for r in rows:
             m = merged.setdefault(
                 r["team_member_id"],
                 {
                     "name": r["team_member__name"] or "(nobody)",
-                    "ai_calls": 0,
-                    "human_calls": 0,
+                    "by_provider": dict.fromkeys(providers, 0),
                     "settled": 0,
                     "connected": 0,
                     "conversions": 0,
                     "talk_seconds": 0,
                 },
             )
-            m[f"{provider}_calls"] += r["calls"]
+            m["by_provider"][provider] += r["calls"]
             m["settled"] += r["settled"]
             m["connected"] += r["connected"]
             m["talk_seconds"] += r["talk_seconds"] or 0
@@ -169,7 +171,8 @@ def team_usage(ai_rows: Iterable[dict], human_rows: Iterable[dict], filters: Das
         {
             "team_member_id": member_id,
             **m,
-            "calls": m["ai_calls"] + m["human_calls"],
+            "calls": sum(m["by_provider"].values()),
+            "provider_calls": list(m["by_provider"].values()),
             "connect_rate": rate(m["connected"], m["settled"]),
             "talk_minutes": round(m["talk_seconds"] / 60, 1),
         }
@@ -178,32 +181,31 @@ def team_usage(ai_rows: Iterable[dict], human_rows: Iterable[dict], filters: Das
     return sorted(out, key=lambda r: (-r["calls"], r["name"]))
 
 
-#: The additive aggregates of a period, and the group keys that identify their rows.
-_AGGREGATE_KEYS = {
-    "ai_days": ("day",),
-    "human_days": ("day",),
-    "hangups": ("hangup_reason",),
-    "agents": ("agent_id",),
-    "team_ai": ("team_member_id",),
-    "team_human": ("team_member_id",),
-}
+def _rows_merge(rows_a: list[dict], rows_b: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    rows: dict[tuple, dict[str, Any]] = {}
+    for row in [*rows_a, *rows_b]:
+        k = tuple(row[f] for f in keys)
+        if k not in rows:
+            rows[k] = dict(row)
+            continue
+        target = rows[k]
+        for col, value in row.items():
+            if col not in keys and isinstance(value, int) and not isinstance(value, bool):
+                target[col] = (target.get(col) or 0) + value
+    return sorted(rows.values(), key=lambda r: r["day"]) if keys == ("day",) else list(rows.values())
 
 
-def aggregates_merge(a: dict[str, list[dict]], b: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """Add two periods' aggregates row by row (numbers summed, names kept)."""
-    out = {}
-    for name, keys in _AGGREGATE_KEYS.items():
-        rows: dict[tuple, dict[str, Any]] = {}
-        for row in [*a.get(name, []), *b.get(name, [])]:
-            k = tuple(row[f] for f in keys)
-            if k not in rows:
-                rows[k] = dict(row)
-                continue
-            target = rows[k]
-            for col, value in row.items():
-                if col not in keys and isinstance(value, int) and not isinstance(value, bool):
-                    target[col] = (target.get(col) or 0) + value
-        out[name] = sorted(rows.values(), key=lambda r: r["day"]) if keys == ("day",) else list(rows.values())
+def aggregates_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Add two periods' aggregates row by row (numbers summed, names kept).
+
+    Shape: ``days`` and ``team`` map a provider key to its rows; ``hangups`` and ``agents`` are rows."""
+    out: dict[str, Any] = {
+        "hangups": _rows_merge(a.get("hangups", []), b.get("hangups", []), ("hangup_reason",)),
+        "agents": _rows_merge(a.get("agents", []), b.get("agents", []), ("agent_id",)),
+    }
+    for name, keys in (("days", ("day",)), ("team", ("team_member_id",))):
+        providers = list(dict.fromkeys([*a.get(name, {}), *b.get(name, {})]))
+        out[name] = {p: _rows_merge(a[name].get(p, []), b[name].get(p, []), keys) for p in providers}
     return out
 
 
@@ -212,9 +214,9 @@ class DashboardFigures:
     period: Period
     filters: DashboardFilters
     kpis: Kpis
-    ai: Kpis
-    human: Kpis
+    by_provider: dict[str, Kpis]
     chart: dict
+    labels: dict[str, str] = field(default_factory=dict)
     hangups: list = field(default_factory=list)
     agents: list = field(default_factory=list)
     team: list = field(default_factory=list)
@@ -223,9 +225,15 @@ class DashboardFigures:
     computed_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
-    def compare(self) -> list[tuple[str, Kpis]]:
-        """Human vs AI: the same KPI figures side by side (the provider filter does not apply)."""
-        return [("ai", self.ai), ("human", self.human)]
+    def compare(self) -> list[tuple[str, str, Kpis]]:
+        """Provider against provider: ``(key, label, kpis)``, the same figures side by side (the provider
+        filter does not apply)."""
+        return [(p, self.labels.get(p, p), k) for p, k in self.by_provider.items()]
+
+    @property
+    def team_columns(self) -> list[str]:
+        """Labels of the team table's per-provider columns, in the order of ``provider_calls``."""
+        return [self.labels.get(p, p) for p in self.by_provider]
 
     @property
     def chart_data(self) -> dict:
@@ -236,32 +244,43 @@ class DashboardFigures:
         }
 
 
+def _kpis_total(period: Period, by_provider: dict[str, Kpis], days: dict[str, list[dict]], filters) -> Kpis:
+    """The KPI cards: the filtered provider's figures, or every provider's added up."""
+    if filters.provider:
+        return by_provider.get(filters.provider, Kpis())
+    total = Kpis(conversions=None)
+    for k in by_provider.values():
+        total = total + k
+    all_rows = [r for rows in days.values() for r in rows]
+    if all_rows:
+        first = min(r["day"] for r in all_rows)
+        total.days = (period.last_day - (period.first_day or first)).days + 1
+    return total
+
+
 def figures_build(
-    period: Period, filters: DashboardFilters, aggs: dict[str, list[dict]], campaigns: list, recent: list
+    period: Period,
+    filters: DashboardFilters,
+    aggs: dict[str, Any],
+    campaigns: list,
+    recent: list,
+    *,
+    labels: dict[str, str],
+    conversions: dict[str, bool],
 ) -> DashboardFigures:
-    """Every widget from a period's aggregates (no query)."""
-    ai_days, human_days = aggs["ai_days"], aggs["human_days"]
-    ai = kpis_from_days(ai_days, period, with_conversions=True)
-    human = kpis_from_days(human_days, period, with_conversions=False)
-    if filters.provider == "ai":
-        kpis = ai
-    elif filters.provider == "human":
-        kpis = human
-    else:
-        kpis = ai + human
-        if ai_days or human_days:
-            first = min(r["day"] for r in ai_days + human_days)
-            kpis.days = (period.last_day - (period.first_day or first)).days + 1
+    """Every widget from a period's aggregates (no query). ``conversions`` says which providers report them."""
+    days = aggs["days"]
+    by_provider = {p: kpis_from_days(rows, period, with_conversions=conversions[p]) for p, rows in days.items()}
     return DashboardFigures(
         period=period,
         filters=filters,
-        kpis=kpis,
-        ai=ai,
-        human=human,
-        chart=chart_series(period, ai_days, human_days, filters),
+        kpis=_kpis_total(period, by_provider, days, filters),
+        by_provider=by_provider,
+        labels=labels,
+        chart=chart_series(period, days, filters),
         hangups=hangup_breakdown(aggs["hangups"]),
         agents=agent_usage(aggs["agents"]),
-        team=team_usage(aggs["team_ai"], aggs["team_human"], filters),
+        team=team_usage(aggs["team"], filters),
         campaigns=campaigns,
         recent=recent,
     )

@@ -14,19 +14,14 @@ from django.db.models import F
 from django.urls import reverse
 
 from acefone.models import AcefoneCallLog
-from callkaro import dashboard
-from callkaro.dashboard import DashboardFilters
-from callkaro.dashboard_rollup import (
-    LAST_REFRESH_KEY,
-    day_runs,
-    rollup_call_final,
-    rollup_clean_days,
-    rollup_days_rebuild,
-    rollup_refresh,
-)
-from callkaro.models import CallDailyRollup, CallKaroAgent, CallKaroCallLog, CallKaroCampaign, CallRollupDay
+from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from crm.tests.factories import LeadFactory
 from crm.tests.webhook_samples import CK_SECRET, call_ended, post_json
+from reporting import selectors
+from reporting.models import CallDailyRollup, CallRollupDay
+from reporting.periods import DashboardFilters, local_midnight, period_resolve
+from reporting.rollup import day_runs, rollup_clean_days
+from reporting.services import LAST_REFRESH_KEY, rollup_call_final, rollup_days_rebuild, rollup_refresh
 from telephony.status import CallStatus as S
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -123,7 +118,17 @@ def world(db, rep, rep2):
 
 
 def _comparable(f):
-    return (vars(f.kpis), vars(f.ai), vars(f.human), f.chart, f.hangups, f.agents, f.team, f.campaigns, f.recent)
+    return (
+        vars(f.kpis),
+        vars(f.by_provider["callkaro"]),
+        vars(f.by_provider["acefone"]),
+        f.chart,
+        f.hangups,
+        f.agents,
+        f.team,
+        f.campaigns,
+        f.recent,
+    )
 
 
 def _build_all():
@@ -134,12 +139,12 @@ def _build_all():
 def _filter_sets(w):
     return [
         DashboardFilters(),
-        DashboardFilters(provider="ai"),
-        DashboardFilters(provider="human"),
+        DashboardFilters(provider="callkaro"),
+        DashboardFilters(provider="acefone"),
         DashboardFilters(agent_id=w["sales"].pk),
         DashboardFilters(campaign_id=w["camp"].pk),
         DashboardFilters(team_member_id=w["rep2"].pk),
-        DashboardFilters(team_member_id=w["rep"].pk, provider="human"),
+        DashboardFilters(team_member_id=w["rep"].pk, provider="acefone"),
     ]
 
 
@@ -152,25 +157,23 @@ PERIODS += [("custom", {"start": TODAY - dt.timedelta(days=2), "end": TODAY})]
 def test_rollup_backed_figures_equal_the_live_figures(world, key, kw):
     _build_all()
     assert CallDailyRollup.objects.exists()
-    p = dashboard.period_resolve(key, now=NOW, **kw)
+    p = period_resolve(key, now=NOW, **kw)
     for filters in _filter_sets(world):
-        live = dashboard.dashboard_figures(p, filters)
-        rolled = dashboard.dashboard_figures_cached(p, filters, now=NOW)
+        live = selectors.dashboard_figures(p, filters)
+        rolled = selectors.dashboard_figures_cached(p, filters, now=NOW)
         assert _comparable(rolled) == _comparable(live), filters
 
 
 def test_the_rollup_is_what_answers_past_days(world):
     """A tampered roll-up row shows on the page: the past days really come from it, today does not."""
     _build_all()
-    p = dashboard.period_resolve("7d", now=NOW)
-    assert dashboard.live_ranges(p, rollup_clean_days(p.first_day, YESTERDAY)) == [
-        (dashboard.local_midnight(TODAY), p.end)
-    ]
-    before = dashboard.dashboard_figures_cached(p, DashboardFilters(), now=NOW).kpis.calls
+    p = period_resolve("7d", now=NOW)
+    assert selectors.live_ranges(p, rollup_clean_days(p.first_day, YESTERDAY)) == [(local_midnight(TODAY), p.end)]
+    before = selectors.dashboard_figures_cached(p, DashboardFilters(), now=NOW).kpis.calls
     one = CallDailyRollup.objects.filter(day=YESTERDAY).first()
     CallDailyRollup.objects.filter(pk=one.pk).update(calls=F("calls") + 100)
-    assert dashboard.dashboard_figures_cached(p, DashboardFilters(), now=NOW).kpis.calls == before + 100
-    assert dashboard.dashboard_figures(p, DashboardFilters()).kpis.calls == before
+    assert selectors.dashboard_figures_cached(p, DashboardFilters(), now=NOW).kpis.calls == before + 100
+    assert selectors.dashboard_figures(p, DashboardFilters()).kpis.calls == before
 
 
 def test_midnight_ist_splits_days_in_the_rollup(world):
@@ -179,11 +182,11 @@ def test_midnight_ist_splits_days_in_the_rollup(world):
     per_day = {
         (r.day, r.provider, r.outcome): r.calls for r in CallDailyRollup.objects.filter(day__in=[d3, d2, YESTERDAY])
     }
-    assert per_day[(d3, "ai", "completed")] == 1 and per_day[(d2, "ai", "no_answer")] == 1
-    assert per_day[(d3, "human", "completed")] == 1 and per_day[(d2, "human", "no_answer")] == 1
-    assert per_day[(YESTERDAY, "ai", "completed")] == 1  # 18:29:59 UTC
+    assert per_day[(d3, "callkaro", "completed")] == 1 and per_day[(d2, "callkaro", "no_answer")] == 1
+    assert per_day[(d3, "acefone", "completed")] == 1 and per_day[(d2, "acefone", "no_answer")] == 1
+    assert per_day[(YESTERDAY, "callkaro", "completed")] == 1  # 18:29:59 UTC
     assert not CallDailyRollup.objects.filter(day=TODAY).exists()  # 18:30 UTC is today: never rolled up
-    late = CallDailyRollup.objects.get(day=d3, provider="ai", outcome="completed")
+    late = CallDailyRollup.objects.get(day=d3, provider="callkaro", outcome="completed")
     assert (late.connected, late.conversions, late.talk_seconds, late.hangup_reason) == (1, 1, 90, "CLIENT_INITIATED")
 
 
@@ -197,12 +200,12 @@ def test_rebuild_is_idempotent(world):
 def test_a_late_webhook_on_an_old_call_is_reflected(world, client, settings, django_capture_on_commit_callbacks):
     """The final-call hook marks the day dirty (counted live at once); the beat task rebuilds it."""
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = ["callkaro.dashboard_rollup.rollup_call_final"]
+    settings.TELEPHONY_CALL_FINAL_HOOKS = ["reporting.services.rollup_call_final"]
     _build_all()
     old_day = TODAY - dt.timedelta(days=3)
     queued = world["calls"]["queued"]
-    p, flt = dashboard.period_resolve("7d", now=NOW), DashboardFilters()
-    assert dashboard.dashboard_figures_cached(p, flt, now=NOW).kpis.completed == 4
+    p, flt = period_resolve("7d", now=NOW), DashboardFilters()
+    assert selectors.dashboard_figures_cached(p, flt, now=NOW).kpis.completed == 4
     with time_machine.travel(NOW, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             body = call_ended(queued.pk, call_duration=45)
@@ -212,16 +215,16 @@ def test_a_late_webhook_on_an_old_call_is_reflected(world, client, settings, dja
     assert CallRollupDay.objects.get(day=old_day).dirty_at is not None
     assert old_day not in rollup_clean_days(None, YESTERDAY)
     cache.clear()  # campaign progress is cached for 15 s (not part of the roll-up)
-    f = dashboard.dashboard_figures_cached(p, flt, now=NOW)
-    assert f.kpis.completed == 5 and _comparable(f) == _comparable(dashboard.dashboard_figures(p, flt))
+    f = selectors.dashboard_figures_cached(p, flt, now=NOW)
+    assert f.kpis.completed == 5 and _comparable(f) == _comparable(selectors.dashboard_figures(p, flt))
     result = rollup_refresh(now=NOW)
     assert result["days"] >= 2  # the dirty day and yesterday
     assert CallRollupDay.objects.get(day=old_day).dirty_at is None
     assert old_day in rollup_clean_days(None, YESTERDAY)
-    rebuilt = CallDailyRollup.objects.filter(day=old_day, provider="ai", outcome="completed")
+    rebuilt = CallDailyRollup.objects.filter(day=old_day, provider="callkaro", outcome="completed")
     assert sum(r.calls for r in rebuilt) == 2 and sum(r.talk_seconds for r in rebuilt) == 135
-    assert _comparable(dashboard.dashboard_figures_cached(p, flt, now=NOW)) == _comparable(
-        dashboard.dashboard_figures(p, flt)
+    assert _comparable(selectors.dashboard_figures_cached(p, flt, now=NOW)) == _comparable(
+        selectors.dashboard_figures(p, flt)
     )
 
 
@@ -248,17 +251,17 @@ def test_the_hook_ignores_today(world):
 
 def test_a_bulk_update_without_a_hook_is_caught_by_the_refresh(world):
     _build_all()
-    p, flt = dashboard.period_resolve("30d", now=NOW), DashboardFilters()
+    p, flt = period_resolve("30d", now=NOW), DashboardFilters()
     CallKaroCallLog.objects.filter(pk=world["calls"]["queued"].pk).update(
         status=S.CANCELLED, updated_at=dt.datetime.now(dt.UTC)
     )
-    assert _comparable(dashboard.dashboard_figures_cached(p, flt, now=NOW)) != _comparable(
-        dashboard.dashboard_figures(p, flt)
+    assert _comparable(selectors.dashboard_figures_cached(p, flt, now=NOW)) != _comparable(
+        selectors.dashboard_figures(p, flt)
     )
     rollup_refresh(now=NOW)
     cache.clear()  # campaign progress is cached for 15 s
-    assert _comparable(dashboard.dashboard_figures_cached(p, flt, now=NOW)) == _comparable(
-        dashboard.dashboard_figures(p, flt)
+    assert _comparable(selectors.dashboard_figures_cached(p, flt, now=NOW)) == _comparable(
+        selectors.dashboard_figures(p, flt)
     )
 
 
@@ -271,10 +274,10 @@ def test_refresh_fills_days_the_beat_missed(world):
 
 def test_unbuilt_days_are_counted_live(world):
     """With no roll-up at all (before the first ``rollup_rebuild``) every figure is still right."""
-    p, flt = dashboard.period_resolve("all", now=NOW), DashboardFilters()
+    p, flt = period_resolve("all", now=NOW), DashboardFilters()
     rollup_days_rebuild(days=[TODAY - dt.timedelta(days=2)])  # a lone island in the middle
-    assert _comparable(dashboard.dashboard_figures_cached(p, flt, now=NOW)) == _comparable(
-        dashboard.dashboard_figures(p, flt)
+    assert _comparable(selectors.dashboard_figures_cached(p, flt, now=NOW)) == _comparable(
+        selectors.dashboard_figures(p, flt)
     )
 
 
@@ -300,12 +303,12 @@ def test_beat_schedule_and_hook_are_registered(settings):
     from crm.settings import TELEPHONY_CALL_FINAL_HOOKS
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "callkaro.dashboard_rollup_refresh" in tasks
+    assert "reporting.rollup_refresh" in tasks
     from crm.celery import app
 
     app.loader.import_default_modules()
-    assert "callkaro.dashboard_rollup_refresh" in app.tasks
-    assert "callkaro.dashboard_rollup.rollup_call_final" in TELEPHONY_CALL_FINAL_HOOKS
+    assert "reporting.rollup_refresh" in app.tasks
+    assert "reporting.services.rollup_call_final" in TELEPHONY_CALL_FINAL_HOOKS
 
 
 @pytest.mark.parametrize("period", ["7d", "all"])

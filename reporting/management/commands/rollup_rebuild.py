@@ -7,8 +7,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from callkaro.dashboard_periods import local_today
-from callkaro.dashboard_rollup import rollup_days_rebuild, rollup_first_day
+from reporting.periods import local_today
+from reporting.services import rollup_days_rebuild, rollup_first_day
 
 
 class Command(BaseCommand):

@@ -13,10 +13,10 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from acefone.models import AcefoneCallLog
-from callkaro import dashboard_export as dashboard
-from callkaro import views_dashboard
 from callkaro.models import CallKaroAgent, CallKaroCallLog
 from crm.tests.factories import LeadFactory
+from reporting import export as dashboard
+from reporting import views as views_dashboard
 from telephony.status import CallStatus as S
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -59,7 +59,7 @@ def calls(db, rep):
         at=NOW - dt.timedelta(minutes=5),
     )
     old = _call(CallKaroCallLog, lead=lead, to_number="+919812345678", status=S.FAILED, at=NOW - dt.timedelta(days=3))
-    return {"ai": ai, "human": human, "old": old, "agent": agent}
+    return {"callkaro": ai, "acefone": human, "old": old, "agent": agent}
 
 
 def _read(response) -> list[list[str]]:
@@ -88,7 +88,10 @@ def test_export_streams_header_rows_and_masks(calls, manager_client):
     rows = _read(response)
     assert rows[0] == list(dashboard.EXPORT_HEADER)
     body = rows[1:]
-    assert [(r[0], r[1]) for r in body] == [("ai", str(calls["ai"].pk)), ("human", str(calls["human"].pk))]
+    assert [(r[0], r[1]) for r in body] == [
+        ("callkaro", str(calls["callkaro"].pk)),
+        ("acefone", str(calls["acefone"].pk)),
+    ]
     ai = dict(zip(rows[0], body[0], strict=True))
     assert ai["to_number"] == "+91•••••••678"
     assert ai["lead_name"] == "'=HYPERLINK(evil)"  # a formula is neutralised
@@ -108,13 +111,13 @@ def test_export_streams_header_rows_and_masks(calls, manager_client):
 
 def test_export_applies_period_and_filters(calls, manager_client):
     with time_machine.travel(NOW, tick=False):
-        week = _read(manager_client.get(reverse(URL), {"period": "7d", "provider": "ai"}))
+        week = _read(manager_client.get(reverse(URL), {"period": "7d", "provider": "callkaro"}))
         by_agent = _read(manager_client.get(reverse(URL), {"period": "7d", "agent": calls["agent"].pk}))
         empty = _read(
             manager_client.get(reverse(URL), {"period": "custom", "start": "2026-01-01", "end": "2026-01-02"})
         )
-    assert sorted(int(r[1]) for r in week[1:]) == sorted([calls["ai"].pk, calls["old"].pk])
-    assert [int(r[1]) for r in by_agent[1:]] == [calls["ai"].pk]
+    assert sorted(int(r[1]) for r in week[1:]) == sorted([calls["callkaro"].pk, calls["old"].pk])
+    assert [int(r[1]) for r in by_agent[1:]] == [calls["callkaro"].pk]
     assert empty == [list(dashboard.EXPORT_HEADER)]
 
 

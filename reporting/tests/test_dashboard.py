@@ -13,12 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from acefone.models import AcefoneCallLog
-from callkaro import dashboard
-from callkaro.dashboard import DashboardFilters
-from callkaro.dashboard_rollup import rollup_days_rebuild, rollup_refresh
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from crm.models import Role
 from crm.tests.factories import LeadFactory, make_member
+from reporting import selectors
+from reporting.periods import DashboardFilters, period_resolve
+from reporting.services import rollup_days_rebuild, rollup_refresh
+from reporting.widgets import OUTCOMES
 from telephony.status import CallStatus as S
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -80,7 +81,7 @@ def human_call(lead, status, *, at=NOW, duration=None, member=None):
 
 
 def figures(key="today", filters=None, **kw):
-    return dashboard.dashboard_figures(dashboard.period_resolve(key, now=NOW, **kw), filters or DashboardFilters())
+    return selectors.dashboard_figures(period_resolve(key, now=NOW, **kw), filters or DashboardFilters())
 
 
 @pytest.fixture
@@ -133,8 +134,8 @@ def world(db, rep, rep2):
         "remind": remind,
         "camp": camp,
         "lead": lead,
-        "ai": ai,
-        "human": human,
+        "callkaro": ai,
+        "acefone": human,
         "earlier": earlier,
         "old": old,
     }
@@ -145,28 +146,28 @@ def world(db, rep, rep2):
 
 def test_today_starts_at_local_midnight_ist():
     just_after = dt.datetime(2026, 11, 26, 18, 31, tzinfo=UTC)  # 00:01 IST on 27 Nov
-    p = dashboard.period_resolve("today", now=just_after)
+    p = period_resolve("today", now=just_after)
     assert p.first_day == dt.date(2026, 11, 27)
     assert p.start == dt.datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
     assert p.end == dt.datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
 
 
 def test_seven_days_is_today_and_six_before():
-    p = dashboard.period_resolve("7d", now=NOW)
+    p = period_resolve("7d", now=NOW)
     assert (p.first_day, p.last_day) == (dt.date(2026, 11, 21), TODAY)
-    p30 = dashboard.period_resolve("30d", now=NOW)
+    p30 = period_resolve("30d", now=NOW)
     assert p30.first_day == dt.date(2026, 10, 29)
 
 
 def test_custom_range_is_inclusive_and_order_insensitive():
-    p = dashboard.period_resolve("custom", start=dt.date(2026, 11, 5), end=dt.date(2026, 11, 1), now=NOW)
+    p = period_resolve("custom", start=dt.date(2026, 11, 5), end=dt.date(2026, 11, 1), now=NOW)
     assert (p.first_day, p.last_day) == (dt.date(2026, 11, 1), dt.date(2026, 11, 5))
     assert p.end == dt.datetime(2026, 11, 6, tzinfo=IST)
 
 
 def test_unknown_period_falls_back_to_today_and_all_has_no_start():
-    assert dashboard.period_resolve("nonsense", now=NOW).key == "today"
-    assert dashboard.period_resolve("all", now=NOW).start is None
+    assert period_resolve("nonsense", now=NOW).key == "today"
+    assert period_resolve("all", now=NOW).start is None
 
 
 # --- figures -----------------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def test_kpis_today_both_providers(world):
 
 def test_human_vs_ai_figures(world):
     f = figures()
-    ai, human = dict(f.compare)["ai"], dict(f.compare)["human"]
+    ai, human = f.by_provider["callkaro"], f.by_provider["acefone"]
     assert (ai.calls, ai.settled, ai.connected, ai.completed, ai.no_answer, ai.failed) == (6, 5, 3, 3, 1, 1)
     assert ai.connect_rate == 60.0 and ai.talk_seconds == 180 and ai.avg_talk_seconds == 60.0
     assert ai.conversions == 1 and ai.conversion_rate == 33.3
@@ -225,8 +226,8 @@ def test_calls_over_time_stacked_by_outcome(world):
     assert len(chart["labels"]) == 7
     i_today, i_earlier = chart["labels"].index("2026-11-27"), chart["labels"].index("2026-11-24")
     s = chart["series"]
-    assert [s[o][i_today] for o in dashboard.OUTCOMES] == [4, 2, 2, 1]
-    assert [s[o][i_earlier] for o in dashboard.OUTCOMES] == [1, 1, 0, 0]
+    assert [s[o][i_today] for o in OUTCOMES] == [4, 2, 2, 1]
+    assert [s[o][i_earlier] for o in OUTCOMES] == [1, 1, 0, 0]
     assert sum(s["completed"]) == 5
 
 
@@ -262,10 +263,10 @@ def test_hangup_breakdown_agents_and_team(world):
     assert agents["Sales bot"]["conversion_rate"] == 50.0
     assert agents["Reminder bot"]["calls"] == 2 and agents["Reminder bot"]["connect_rate"] == 50.0
     team = {m["name"]: m for m in f.team}
-    rep_row = team[world["ai"][0].team_member.name]
-    assert (rep_row["calls"], rep_row["ai_calls"], rep_row["human_calls"]) == (5, 4, 1)
+    rep_row = team[world["callkaro"][0].team_member.name]
+    assert (rep_row["calls"], *rep_row["provider_calls"]) == (5, 4, 1)
     assert rep_row["connected"] == 3 and rep_row["connect_rate"] == 75.0 and rep_row["conversions"] == 1
-    rep2_row = team[world["ai"][2].team_member.name]
+    rep2_row = team[world["callkaro"][2].team_member.name]
     assert (rep2_row["calls"], rep2_row["connected"], rep2_row["settled"]) == (4, 2, 4)
 
 
@@ -275,18 +276,18 @@ def test_campaign_progress_and_completion_rate(world):
     assert c["settled"] == 3 and c["completed"] == 2 and c["progress"] == 30.0 and c["completion_rate"] == 66.7
     CallKaroCampaign.objects.create(name="Draft one", agent=world["sales"])
     assert [c["name"] for c in figures().campaigns] == ["Diwali"]  # drafts are not shown
-    assert figures(filters=DashboardFilters(provider="human")).campaigns == []
+    assert figures(filters=DashboardFilters(provider="acefone")).campaigns == []
 
 
 def test_filters(world, rep):
     by_agent = figures(filters=DashboardFilters(agent_id=world["remind"].pk))
-    assert by_agent.kpis.calls == 2 and by_agent.human.calls == 0  # agent filter excludes human calls
+    assert by_agent.kpis.calls == 2 and by_agent.by_provider["acefone"].calls == 0  # agent filter excludes human calls
     by_campaign = figures(filters=DashboardFilters(campaign_id=world["camp"].pk))
     assert by_campaign.kpis.calls == 3 + 0 + 1 - 0 and by_campaign.kpis.conversions == 1
-    human_only = figures(filters=DashboardFilters(provider="human"))
-    assert human_only.kpis.calls == 3 and human_only.agents == [] and human_only.ai.calls == 6
-    assert all(r["provider"] == "human" for r in human_only.recent)
-    ai_only = figures(filters=DashboardFilters(provider="ai"))
+    human_only = figures(filters=DashboardFilters(provider="acefone"))
+    assert human_only.kpis.calls == 3 and human_only.agents == [] and human_only.by_provider["callkaro"].calls == 6
+    assert all(r["provider"] == "acefone" for r in human_only.recent)
+    ai_only = figures(filters=DashboardFilters(provider="callkaro"))
     assert ai_only.kpis.calls == 6 and ai_only.kpis.conversions == 1
     mine = figures(filters=DashboardFilters(team_member_id=rep.pk))
     assert mine.kpis.calls == 5 and [m["name"] for m in mine.team] == [rep.name]
@@ -297,44 +298,54 @@ def test_recent_calls_merge_both_providers_newest_first(world):
     assert len(f.recent) == 9
     times = [r["created_at"] for r in f.recent]
     assert times == sorted(times, reverse=True)
-    first_ai = next(r for r in f.recent if r["id"] == world["ai"][0].pk and r["provider"] == "ai")
+    first_ai = next(r for r in f.recent if r["id"] == world["callkaro"][0].pk and r["provider"] == "callkaro")
     assert first_ai["has_transcript"] is True and first_ai["recording_url"] == "https://rec.example/1.mp3"
     assert first_ai["agent_name"] == "Sales bot" and first_ai["lead_name"] == "Asha"
 
 
 def _comparable(f):
-    return (vars(f.kpis), vars(f.ai), vars(f.human), f.chart, f.hangups, f.agents, f.team, f.campaigns, f.recent)
+    return (
+        vars(f.kpis),
+        vars(f.by_provider["callkaro"]),
+        vars(f.by_provider["acefone"]),
+        f.chart,
+        f.hangups,
+        f.agents,
+        f.team,
+        f.campaigns,
+        f.recent,
+    )
 
 
 @pytest.mark.parametrize("key", ["today", "7d", "all"])
 def test_cached_figures_equal_uncached(world, key):
-    p, flt = dashboard.period_resolve(key, now=NOW), DashboardFilters()
-    uncached = dashboard.dashboard_figures(p, flt)
-    cold = dashboard.dashboard_figures_cached(p, flt, now=NOW)
-    warm = dashboard.dashboard_figures_cached(p, flt, now=NOW)
+    p, flt = period_resolve(key, now=NOW), DashboardFilters()
+    uncached = selectors.dashboard_figures(p, flt)
+    cold = selectors.dashboard_figures_cached(p, flt, now=NOW)
+    warm = selectors.dashboard_figures_cached(p, flt, now=NOW)
     assert _comparable(cold) == _comparable(uncached) == _comparable(warm)
 
 
 def test_closed_days_come_from_the_rollup_and_today_is_live(world, rep, django_assert_num_queries):
-    p, flt = dashboard.period_resolve("7d", now=NOW), DashboardFilters()
+    p, flt = period_resolve("7d", now=NOW), DashboardFilters()
     rollup_days_rebuild(days=[TODAY - dt.timedelta(days=n) for n in range(1, 7)])
-    dashboard.dashboard_figures_cached(p, flt, now=NOW)  # campaign progress cached
+    selectors.dashboard_figures_cached(p, flt, now=NOW)  # campaign progress cached
     ai_call(world["lead"], S.COMPLETED, duration=10, at=NOW, member=rep)  # today: counted at once
     ai_call(world["lead"], S.COMPLETED, duration=10, at=NOW - dt.timedelta(days=2), member=rep)  # rolled up
     # 1 for the rolled-up days, 3 roll-up queries, today's 6 grouped queries and the 2 recent-calls queries
     with django_assert_num_queries(12):
-        f = dashboard.dashboard_figures_cached(p, flt, now=NOW)
+        f = selectors.dashboard_figures_cached(p, flt, now=NOW)
     assert f.kpis.calls == 12  # 11 + today's new call; the back-dated one (no hook ran) waits for the refresh
     rollup_refresh(now=NOW)
-    assert dashboard.dashboard_figures_cached(p, flt, now=NOW).kpis.calls == 13
+    assert selectors.dashboard_figures_cached(p, flt, now=NOW).kpis.calls == 13
 
 
 def test_a_past_range_is_served_from_the_rollup(world, django_assert_num_queries):
-    p = dashboard.period_resolve("custom", start=dt.date(2026, 11, 20), end=dt.date(2026, 11, 26), now=NOW)
+    p = period_resolve("custom", start=dt.date(2026, 11, 20), end=dt.date(2026, 11, 26), now=NOW)
     rollup_days_rebuild(days=[dt.date(2026, 11, 20) + dt.timedelta(days=n) for n in range(7)])
-    first = dashboard.dashboard_figures_cached(p, DashboardFilters(), now=NOW)
+    first = selectors.dashboard_figures_cached(p, DashboardFilters(), now=NOW)
     with django_assert_num_queries(6):  # the rolled-up days, 3 roll-up queries, recent calls; no live scan
-        again = dashboard.dashboard_figures_cached(p, DashboardFilters(), now=NOW)
+        again = selectors.dashboard_figures_cached(p, DashboardFilters(), now=NOW)
     assert first.kpis.calls == again.kpis.calls == 2
 
 
@@ -366,7 +377,7 @@ def test_manager_and_admin_see_the_page(world, manager_client, admin_client_memb
 
 def test_live_partial_is_a_fragment_with_the_filters(world, manager_client):
     with time_machine.travel(NOW, tick=False):
-        response = manager_client.get(reverse("callkaro:dashboard_live"), {"period": "7d", "provider": "ai"})
+        response = manager_client.get(reverse("callkaro:dashboard_live"), {"period": "7d", "provider": "callkaro"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body and 'id="dashboard-chart-data"' in body and 'data-kpi="calls"' in body

@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import dashboard
-from .dashboard_export import export_rows
-from .dashboard_periods import DashboardFilters, Period
+from . import selectors
+from .export import export_rows
+from .periods import PERIODS, DashboardFilters, Period, period_resolve, provider_choices
 
 PERMISSION = "crm.view_dashboard"
 
@@ -25,17 +25,17 @@ PERMISSION = "crm.view_dashboard"
 class DashboardFilterForm(forms.Form):
     """The period and filters, read from the query string; anything invalid falls back to the default."""
 
-    period = forms.ChoiceField(choices=list(dashboard.PERIODS.items()), required=False)
+    period = forms.ChoiceField(choices=list(PERIODS.items()), required=False)
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    provider = forms.ChoiceField(choices=list(dashboard.PROVIDERS.items()), required=False)
+    provider = forms.ChoiceField(choices=lambda: list(provider_choices().items()), required=False)
     agent = forms.IntegerField(required=False, min_value=1)
     team_member = forms.IntegerField(required=False, min_value=1)
     campaign = forms.IntegerField(required=False, min_value=1)
 
     def resolve(self) -> tuple[Period, DashboardFilters]:
         data = self.cleaned_data if self.is_valid() else {}
-        period = dashboard.period_resolve(data.get("period") or "today", start=data.get("start"), end=data.get("end"))
+        period = period_resolve(data.get("period") or "today", start=data.get("start"), end=data.get("end"))
         filters = DashboardFilters(
             agent_id=data.get("agent"),
             team_member_id=data.get("team_member"),
@@ -52,7 +52,7 @@ def _context(request: HttpRequest) -> dict:
         "form": form,
         "period": period,
         "filters": filters,
-        "figures": dashboard.dashboard_figures_cached(period, filters),
+        "figures": selectors.dashboard_figures_cached(period, filters),
         "querystring": request.GET.urlencode(),
     }
 
@@ -61,17 +61,17 @@ def _context(request: HttpRequest) -> dict:
 @permission_required(PERMISSION, raise_exception=True)
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     ctx = _context(request)
-    ctx["choices"] = dashboard.filter_choices()
-    ctx["periods"] = dashboard.PERIODS
-    ctx["providers"] = dashboard.PROVIDERS
-    return render(request, "callkaro/dashboard.html", ctx)
+    ctx["choices"] = selectors.filter_choices()
+    ctx["periods"] = PERIODS
+    ctx["providers"] = provider_choices()
+    return render(request, "reporting/dashboard.html", ctx)
 
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
 def dashboard_live(request: HttpRequest) -> HttpResponse:
     """The figures only, polled by htmx every 5 s and swapped into the page."""
-    return render(request, "callkaro/_dashboard_figures.html", _context(request))
+    return render(request, "reporting/_dashboard_figures.html", _context(request))
 
 
 #: Rows joined into one streamed chunk: few enough to keep memory flat, enough to keep per-chunk overhead low.

@@ -1,7 +1,8 @@
 """The dashboard's periods and filters: local days in ``settings.TIME_ZONE`` (Asia/Kolkata).
 
 "Today" starts at local midnight and "7 days" is today and the six days before it. Agent and campaign
-filters apply to AI calls only, so they exclude human (Acefone) calls.
+filters apply only to providers whose calls carry an agent or a campaign (Call Karo's), so they exclude
+the others' calls. The provider filter takes a provider key (``callkaro``, ``acefone``) or "" for all.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from telephony import calls
+
 PERIODS = {"today": "Today", "7d": "7 days", "30d": "30 days", "all": "All time", "custom": "Custom range"}
-PROVIDERS = {"": "Both", "ai": "Call Karo AI", "human": "Acefone (human)"}
+
+
+def provider_choices() -> dict[str, str]:
+    """The provider filter's options: every provider key with its label, and "" for all of them."""
+    return {"": "All providers", **calls.provider_labels()}
 
 
 def local_zone() -> ZoneInfo:
@@ -70,12 +77,18 @@ class DashboardFilters:
     agent_id: int | None = None
     team_member_id: int | None = None
     campaign_id: int | None = None
-    provider: str = ""  # "", "ai" or "human"
+    provider: str = ""  # "" (every provider) or a provider key
+
+    def wants(self, provider: str) -> bool:
+        """Whether this provider's calls pass the filters: the provider filter, and agent or campaign
+        filters only where its calls carry an agent or a campaign."""
+        if self.provider not in ("", provider):
+            return False
+        if self.agent_id and not calls.call_log_has(provider, "agent"):
+            return False
+        return not (self.campaign_id and not calls.call_log_has(provider, "campaign"))
 
     @property
-    def wants_ai(self) -> bool:
-        return self.provider in ("", "ai")
-
-    @property
-    def wants_human(self) -> bool:
-        return self.provider in ("", "human") and not self.agent_id and not self.campaign_id
+    def providers(self) -> list[str]:
+        """The provider keys the filters let through, in registry order."""
+        return [p for p in calls.call_log_models() if self.wants(p)]
