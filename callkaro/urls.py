@@ -1,6 +1,7 @@
 """Call Karo URLs. The design fixes the top-level paths; each area keeps its own module."""
 
-from . import urls_calls, urls_campaigns, urls_config, urls_dashboard, urls_webhooks
+from . import urls_calls, urls_config, urls_dashboard, urls_webhooks
+from .campaigns import urls as urls_campaigns
 
 app_name = "callkaro"
 
