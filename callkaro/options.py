@@ -247,6 +247,7 @@ class CallKaroOptions(CallOptions):
             "number_of_retries": self.number_of_retries,
             "gap_between_retries": ",".join(str(g) for g in gaps),
             "priority": self.priority,
+            "carry_over": self.carry_over,
         }
 
     def to_body(self, *, to_number: str, time_zone: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:

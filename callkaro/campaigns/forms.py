@@ -14,9 +14,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from crm.models import LeadSource, LeadStage, TeamMember
 
 from .. import options
+from .. import selectors as callkaro_selectors
 from ..models import CallKaroAgent, CallKaroCampaign
 from ..options import OptionField
-from ..selectors import agents_usable_by
 from .audience import LeadFilter
 from .permissions import is_campaign_manager
 
@@ -67,7 +67,7 @@ class CampaignBuilderForm(forms.Form):
             kwargs["initial"] = builder_initial(draft)
         super().__init__(*args, **kwargs)
         self.draft = draft
-        self.fields["agent"].queryset = agents_usable_by(user)
+        self.fields["agent"].queryset = callkaro_selectors.agents_usable_by(user)
         if is_campaign_manager(user):
             self.fields["assignee_id"].queryset = TeamMember.objects.filter(is_active=True)
         else:

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .. import options
+from .. import selectors as callkaro_selectors
 from ..models import CallKaroAgent, CallKaroCampaign
-from ..selectors import agents_usable_by
 from .audience import CampaignAudience, LeadFilter, audience_csv_parse, lead_filter_for_user
 from .calls import CampaignError
 
@@ -91,7 +91,7 @@ def parse_when(value: Any) -> dt.datetime | None:
 def _agent(data: dict[str, Any], user: AbstractBaseUser) -> CallKaroAgent:
     agent_id = str(data.get("agent_id") or data.get("agent") or "")
     by_pk = Q(pk=int(agent_id)) if agent_id.isdigit() else Q(pk__in=[])
-    agent = agents_usable_by(user).filter(Q(agent_id=agent_id) | by_pk).first()
+    agent = callkaro_selectors.agents_usable_by(user).filter(Q(agent_id=agent_id) | by_pk).first()
     if agent is None:
         raise CampaignError("Unknown or unavailable agent")
     return agent

@@ -26,8 +26,8 @@ from crm.models import Lead
 from crm.selectors import team_member_for
 from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
+from .. import selectors as callkaro_selectors
 from ..models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
-from ..selectors import agents_usable_by
 from .audience import AudienceMember, CampaignAudience
 from .calls import (
     ACTIVE_CAMPAIGN_STATUSES,
@@ -210,7 +210,7 @@ def campaign_launch(
         raise CampaignError(f"The campaign is {campaign.get_status_display().lower()}, not a draft")
     s = CampaignSettings.from_campaign(campaign)
     s.validate()
-    if not agents_usable_by(user).filter(pk=s.agent.pk).exists():
+    if not callkaro_selectors.agents_usable_by(user).filter(pk=s.agent.pk).exists():
         raise CampaignError("Unknown or unavailable agent")
     audience = audience or CampaignAudience.for_campaign(campaign, user)
     batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
