@@ -157,6 +157,8 @@ def campaign_draft_save(
         raise CampaignError("Choose a CSV file")
     campaign.audience = {**audience, "file_name": campaign.audience.get("file_name", "")} if kept_file else audience
     with transaction.atomic():
+        if campaign.pk and not CallKaroCampaign.objects.select_for_update().filter(pk=campaign.pk, status=Status.DRAFT):
+            raise CampaignError("The campaign has been launched meanwhile")  # a launch won the race
         if csv_data is not None:
             campaign.audience_file.save(f"{uuid.uuid4().hex}.csv", ContentFile(csv_data), save=False)
         elif not kept_file:

@@ -87,8 +87,11 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("callkaro:campaign_detail", pk=campaign.pk)
         campaign_settings = CampaignSettings.from_campaign(campaign)
         preview = services.audience_preview(audience=audience, campaign_settings=campaign_settings)
-    except (CampaignError, ValueError, OSError) as exc:
+    except (CampaignError, ValueError, OSError) as exc:  # ValueError/OSError: the draft's upload is gone
         messages.error(request, str(exc))
+        campaign.refresh_from_db()
+        if campaign.status != Status.DRAFT:  # launched meanwhile (a second click)
+            return redirect("callkaro:campaign_detail", pk=campaign.pk)
         return redirect("callkaro:campaign_edit", pk=campaign.pk)
     except (ProviderUnavailable, ProviderRejected, ProviderConfigError) as exc:
         messages.error(request, f"Could not create the campaign at Call Karo: {getattr(exc, 'message', exc)}")

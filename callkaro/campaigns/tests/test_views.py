@@ -262,3 +262,29 @@ def test_the_list_shows_progress_to_managers(manager, manager_client, rep, agent
         b"Diwali" in page.content and reverse("callkaro:campaign_detail", args=[campaign.pk]).encode() in page.content
     )
     assert b'href="/campaigns/"' in page.content  # linked from the nav
+
+
+def test_deleting_a_csv_draft_removes_its_upload(manager_client, agent, http, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("leads.csv", b"phone\n9876543210\n", content_type="text/csv")
+    form = {**BUILDER_FORM, "agent": agent.pk, "audience_kind": "csv", "csv_file": upload}
+    manager_client.post(reverse("callkaro:campaign_new"), form)
+    draft = CallKaroCampaign.objects.get()
+    stored = Path(draft.audience_file.path)
+    assert stored.is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("callkaro:campaign_delete", args=[draft.pk]))
+    assert not CallKaroCampaign.objects.exists() and not stored.exists()
+
+
+def test_a_draft_is_launched_only_with_an_agent_the_launcher_may_use(rep, rep_client, agent, http):
+    LeadFactory(assigned_to=rep)
+    agent.team_members.add(rep)
+    rep_client.post(reverse("callkaro:campaign_new"), {**BUILDER_FORM, "agent": agent.pk})
+    draft = CallKaroCampaign.objects.get()
+    agent.team_members.remove(rep)  # unassigned while the draft waited
+    response = rep_client.post(reverse("callkaro:campaign_preview", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert response.status_code == 302 and draft.status == CallKaroCampaign.Status.DRAFT
+    assert not CallKaroCallLog.objects.exists() and len(http.calls) == 0
