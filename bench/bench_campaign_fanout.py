@@ -49,8 +49,9 @@ def run_variant(variant: str) -> dict:
     _django()
     from django.db import connection
 
-    from callkaro import campaigns
-    from callkaro.audience import LeadFilter, audience_filter_queryset, audience_from_filter
+    from callkaro.campaigns import services as campaigns
+    from callkaro.campaigns.audience import LeadFilter
+    from callkaro.campaigns.inputs import CampaignSettings
     from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
     from crm.models import Lead, TeamMember
 
@@ -62,12 +63,12 @@ def run_variant(variant: str) -> dict:
     started = time.perf_counter()
     if variant == "launch":
         campaigns._remote_campaign_create = lambda *, name, agent: "bench-batch"  # no HTTP in a bench
-        qs = audience_filter_queryset(user=manager.user, lead_filter=LeadFilter())
-        campaign = campaigns.campaign_launch(
+        draft = campaigns.campaign_draft_save(
             user=manager.user,
-            campaign_settings=campaigns.CampaignSettings(name="Bench", agent=agent),
-            audience=audience_from_filter(qs),
+            campaign_settings=CampaignSettings(name="Bench", agent=agent),
+            audience={"kind": "filter", "filter": LeadFilter().as_json()},
         )
+        campaign = campaigns.campaign_launch(user=manager.user, campaign=draft)
         rows = campaign.total_leads
     else:
         campaign = CallKaroCampaign.objects.create(name="Raw", agent=agent, status="running")

@@ -77,8 +77,8 @@ def trivial_tasks(n: int) -> dict:
 def dispatch(n: int, timeout: float) -> dict:
     from django.db.models import Count
 
+    from callkaro.campaigns.scheduler import scheduler_tick
     from callkaro.models import CallKaroCallLog
-    from callkaro.scheduler import scheduler_tick
     from telephony.models import SandboxRequest
 
     pending = {"scheduled", "queued", "dispatching"}

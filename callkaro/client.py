@@ -1,34 +1,26 @@
 """Call Karo AI's HTTP API (docs/architecture.md): outbound calls, campaigns, deleting a scheduled call.
 
-Every request is validated before it is sent, so a bad value is our error, not a 400 later.
+Every request is validated before it is sent (the options by ``callkaro.options``), so a bad value
+is our error, not a 400 later.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telephony.base import PlaceCallResult
 from telephony.errors import ProviderRejected
 from telephony.http import ProviderHttpClient
 
+from .options import CallKaroOptions
+
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-LANGUAGES = frozenset({"hi", "en", "kn", "mr", "ta", "te", "bn", "gu", "ml"})
 SUCCESS_STATUSES = frozenset({"done", "success"})
 
 
 def _invalid(message: str, field: str) -> ProviderRejected:
     return ProviderRejected(message, field=field, provider="callkaro")
-
-
-def format_schedule_at(value: datetime, time_zone: str) -> str:
-    """``YYYY-MM-DDTHH:MM:SS`` in the account's zone: Call Karo reads it without a zone."""
-    if value.tzinfo is None:
-        raise _invalid("schedule_at must be an aware datetime", "schedule_at")
-    return value.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class CallKaroClient(ProviderHttpClient):
@@ -45,66 +37,19 @@ class CallKaroClient(ProviderHttpClient):
 
     # --- calls -------------------------------------------------------------------------------
     def outbound_payload(
-        self,
-        *,
-        to_number: str,
-        agent_id: str,
-        batch_id: str = "",
-        metadata: dict | None = None,
-        schedule_at: datetime | None = None,
-        min_trigger_time: str = "",
-        max_trigger_time: str = "",
-        carry_over: bool | None = None,
-        number_of_retries: int | None = None,
-        gap_between_retries: int | list[int] | None = None,
-        priority: int | None = None,
-        language: str = "",
+        self, *, to_number: str, options: CallKaroOptions, metadata: dict | None = None
     ) -> dict[str, Any]:
-        """The JSON body of ``POST /call/outbound``, validated; optional fields only when set."""
+        """The JSON body of ``POST /call/outbound``: the number checked here, the rest by the options."""
         if not to_number or not E164.match(to_number):
             raise _invalid(f"to_number must be E.164 with '+', got {to_number!r}", "to_number")
-        if not agent_id:
-            raise _invalid("agent_id is required", "agent_id")
-        payload: dict[str, Any] = {"to_number": to_number, "agent_id": agent_id}
-        if batch_id:
-            payload["batch_id"] = batch_id
-        if metadata:
-            if not isinstance(metadata, dict):
-                raise _invalid("metadata must be an object", "metadata")
-            payload["metadata"] = metadata
-        if schedule_at is not None:
-            payload["schedule_at"] = format_schedule_at(schedule_at, self.time_zone)
-        for name, value in (("min_trigger_time", min_trigger_time), ("max_trigger_time", max_trigger_time)):
-            if value:
-                if not HHMM.match(value):
-                    raise _invalid(f"{name} must be HH:MM, got {value!r}", name)
-                payload[name] = value
-        if carry_over is not None:
-            payload["carry_over"] = bool(carry_over)
-        if number_of_retries is not None:
-            if isinstance(number_of_retries, bool) or not isinstance(number_of_retries, int):
-                raise _invalid("number_of_retries must be an integer", "number_of_retries")
-            if not 0 <= number_of_retries <= 10:
-                raise _invalid("number_of_retries must be between 0 and 10", "number_of_retries")
-            payload["number_of_retries"] = number_of_retries
-        if gap_between_retries is not None:
-            gaps = gap_between_retries if isinstance(gap_between_retries, list) else [gap_between_retries]
-            if not gaps or any(isinstance(g, bool) or not isinstance(g, int) or g < 0 for g in gaps):
-                raise _invalid("gap_between_retries must be minutes: an int or a list of ints", "gap_between_retries")
-            payload["gap_between_retries"] = gap_between_retries
-        if priority is not None:
-            if isinstance(priority, bool) or not isinstance(priority, int) or not -100 <= priority <= 100:
-                raise _invalid("priority must be an integer between -100 and 100", "priority")
-            payload["priority"] = priority
-        if language:
-            if language not in LANGUAGES:
-                raise _invalid(f"language must be one of {', '.join(sorted(LANGUAGES))}", "language")
-            payload["language"] = language
-        return payload
+        return options.to_body(to_number=to_number, time_zone=self.time_zone, metadata=metadata)
 
-    def outbound_call(self, **fields: Any) -> PlaceCallResult:
+    def outbound_call(
+        self, *, to_number: str, options: CallKaroOptions, metadata: dict | None = None
+    ) -> PlaceCallResult:
         """``POST /call/outbound``. Accepts both documented success shapes."""
-        body = self.request("POST", "/call/outbound", json=self.outbound_payload(**fields))
+        payload = self.outbound_payload(to_number=to_number, options=options, metadata=metadata)
+        body = self.request("POST", "/call/outbound", json=payload)
         return self._parse_outbound(body)
 
     def _parse_outbound(self, body: Any) -> PlaceCallResult:

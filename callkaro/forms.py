@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zoneinfo
 
@@ -12,7 +11,9 @@ from django.utils import timezone
 from crm.models import TeamMember
 from crm.views_call_panel import CallStartForm
 
+from . import options
 from .models import CallKaroAgent
+from .options import OptionField
 
 AGENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -80,49 +81,19 @@ class AgentAssignForm(forms.Form):
         self.fields["team_members"].queryset = TeamMember.objects.filter(is_active=True).order_by("name")
 
 
-def _gap_value(raw) -> int | list[int] | None:
-    """``gap_between_retries`` is minutes, one int or a list (``5`` or ``5,10`` or ``[5, 10]``)."""
-    if raw in (None, "", []):
-        return None
-    if isinstance(raw, bool):
-        raise forms.ValidationError("Give minutes as a whole number or a list of them.")
-    if isinstance(raw, int):
-        values = [raw]
-    elif isinstance(raw, list):
-        values = raw
-    else:
-        text = str(raw).strip()
-        if text.startswith("["):
-            try:
-                values = json.loads(text)
-            except ValueError:
-                raise forms.ValidationError("Give minutes as a whole number or a list of them.") from None
-        else:
-            values = [part.strip() for part in text.split(",") if part.strip()]
-    try:
-        ints = [int(v) for v in values if not isinstance(v, bool)]
-    except (TypeError, ValueError):
-        raise forms.ValidationError("Give minutes as a whole number or a list of them.") from None
-    if len(ints) != len(values) or not ints or any(v < 1 or v > 1440 for v in ints) or len(ints) > 10:
-        raise forms.ValidationError("Each gap is 1 to 1440 minutes, at most 10 of them.")
-    single = not isinstance(raw, list) and len(ints) == 1 and not str(raw).strip().startswith("[")
-    return ints[0] if single and "," not in str(raw) else ints
-
-
 class CallKaroCallStartForm(CallStartForm):
-    """Call Karo's documented limits (docs/architecture.md, provider contracts), checked before we create a call log."""
+    """A rep's Call Karo options: the limits are ``CallKaroOptions``'s cleaners, checked before we
+    create a call log; ``CallKaroOptions.from_data(form.cleaned_data)`` is then always valid."""
 
     agent_id = forms.CharField(required=False, max_length=100)
     when = forms.ChoiceField(required=False, choices=[("now", "Now"), ("later", "At a time")])
     schedule_at = forms.DateTimeField(required=False)
     language = forms.ChoiceField(required=False, choices=[("", "Agent's language"), *CallKaroAgent.Language.choices])
-    number_of_retries = forms.IntegerField(required=False, min_value=0, max_value=10)
-    # A plain Field keeps what was sent ("5", "5,10", 5 or [5, 10]); clean_gap_between_retries parses it.
-    gap_between_retries = forms.Field(required=False)
-    priority = forms.IntegerField(required=False, min_value=-100, max_value=100)
-
-    def clean_gap_between_retries(self) -> int | list[int] | None:
-        return _gap_value(self.cleaned_data.get("gap_between_retries"))
+    number_of_retries = OptionField(options.clean_number_of_retries)
+    # Keeps what was sent ("5", "5,10", 5 or [5, 10]) for the one gap parser.
+    gap_between_retries = OptionField(options.clean_gap_between_retries)
+    priority = OptionField(options.clean_priority)
+    carry_over = OptionField(options.clean_carry_over)
 
     def clean_schedule_at(self):
         value = self.cleaned_data.get("schedule_at")

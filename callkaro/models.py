@@ -86,6 +86,9 @@ class CallKaroCampaign(models.Model):
     pace_per_minute = models.PositiveSmallIntegerField(default=10)
     max_concurrent = models.PositiveSmallIntegerField(default=5)
     audience = models.JSONField(default=dict, blank=True, help_text="The filter or upload it was built from.")
+    audience_file = models.FileField(
+        upload_to="campaign_uploads/", blank=True, help_text="A draft's uploaded CSV (removed once launched)."
+    )
     total_leads = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey("crm.TeamMember", null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -112,6 +115,7 @@ class CallKaroCallLog(BaseCallLog):
     priority = models.SmallIntegerField(null=True, blank=True)
     min_trigger_time = models.CharField(max_length=5, blank=True)
     max_trigger_time = models.CharField(max_length=5, blank=True)
+    carry_over = models.BooleanField(null=True, blank=True)
     attempt = models.PositiveSmallIntegerField(default=1, help_text="Our scheduler's attempt number.")
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     try_count = models.PositiveSmallIntegerField(default=0, help_text="Call Karo's own tries (0 = first).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,6 +11,7 @@ from telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallRe
 from telephony.errors import ProviderConfigError, ProviderUnsupported
 
 from .client import CallKaroClient
+from .options import CallKaroOptions
 
 
 class CallKaroProvider(TelephonyProvider):
@@ -40,18 +42,12 @@ class CallKaroProvider(TelephonyProvider):
         config = self.config()
         if not config.is_configured:
             raise ProviderConfigError("Call Karo is not configured (API key missing or calling disabled)")
+        options = CallKaroOptions.from_call_options(options)
         agent_id = options.agent_id or config.default_agent_id
         if not agent_id:
             raise ProviderConfigError("No AI agent chosen and no default agent configured")
-        fields: dict[str, Any] = {
-            "agent": CallKaroAgent.objects.filter(agent_id=agent_id).first(),
-            "language": options.language,
-            "number_of_retries": options.number_of_retries,
-            "gap_between_retries": options.gap_between_retries,
-            "priority": options.priority,
-            "min_trigger_time": options.min_trigger_time,
-            "max_trigger_time": options.max_trigger_time,
-        }
+        fields: dict[str, Any] = {"agent": CallKaroAgent.objects.filter(agent_id=agent_id).first()}
+        fields.update(options.to_row_fields())
         if options.agent_id and fields["agent"] is None:
             fields["metadata_extra"] = {"agent_id": options.agent_id}
         return fields
@@ -64,17 +60,7 @@ class CallKaroProvider(TelephonyProvider):
         agent_id = agent_id or (call_log.metadata_sent or {}).get("agent_id", "") or self.config().default_agent_id
         batch_id = call_log.campaign.batch_id if call_log.campaign_id else ""
         metadata = {k: v for k, v in (call_log.metadata_sent or {}).items() if k != "agent_id"}
-        options = CallOptions(
-            agent_id=agent_id,
-            language=call_log.language,
-            number_of_retries=call_log.number_of_retries,
-            gap_between_retries=call_log.gap_between_retries,
-            priority=call_log.priority,
-            min_trigger_time=call_log.min_trigger_time,
-            max_trigger_time=call_log.max_trigger_time,
-            batch_id=batch_id,
-            metadata=metadata,
-        )
+        options = CallKaroOptions.from_row(call_log, agent_id=agent_id, batch_id=batch_id, metadata=metadata)
         return PlaceCallRequest(
             call_log_id=call_log.pk,
             lead_id=call_log.lead_id,
@@ -85,23 +71,12 @@ class CallKaroProvider(TelephonyProvider):
 
     # --- the interface -----------------------------------------------------------------------
     def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
-        options = request.options
+        options = CallKaroOptions.from_call_options(request.options)
         metadata = {**options.metadata, "call_log_id": request.call_log_id, "lead_id": request.lead_id}
         with self.client() as client:
-            return client.outbound_call(
-                to_number=request.to_number,
-                agent_id=options.agent_id or self.config().default_agent_id,
-                batch_id=options.batch_id,
-                metadata=metadata,
-                schedule_at=options.schedule_at,
-                min_trigger_time=options.min_trigger_time,
-                max_trigger_time=options.max_trigger_time,
-                carry_over=options.carry_over,
-                number_of_retries=options.number_of_retries,
-                gap_between_retries=options.gap_between_retries,
-                priority=options.priority,
-                language=options.language,
-            )
+            if not options.agent_id:
+                options = dataclasses.replace(options, agent_id=self.config().default_agent_id)
+            return client.outbound_call(to_number=request.to_number, options=options, metadata=metadata)
 
     def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:
         from . import webhooks  # written beside this module; imported lazily to keep the app loadable

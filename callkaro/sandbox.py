@@ -14,9 +14,10 @@ from django.utils.crypto import constant_time_compare
 
 from telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
 
-from .client import E164, HHMM, LANGUAGES
+from .client import E164
 from .config import get_effective_config
 from .models import CallKaroAgent
+from .options import HHMM, LANGUAGES, PRIORITY_MAX, PRIORITY_MIN, RETRIES_MAX, RETRIES_MIN, SCHEDULE_AT_FORMAT
 
 PROVIDER = "callkaro"
 FROM_NUMBER = "918069000000"
@@ -48,11 +49,11 @@ def _agent_exists(agent_id: str) -> bool:
 
 def _invalid_options(body: dict) -> str | None:
     retries = body.get("number_of_retries")
-    if retries is not None and (not isinstance(retries, int) or not 0 <= retries <= 10):
-        return "number_of_retries must be between 0 and 10"
+    if retries is not None and (not isinstance(retries, int) or not RETRIES_MIN <= retries <= RETRIES_MAX):
+        return f"number_of_retries must be between {RETRIES_MIN} and {RETRIES_MAX}"
     priority = body.get("priority")
-    if priority is not None and (not isinstance(priority, int) or not -100 <= priority <= 100):
-        return "priority must be between -100 and 100"
+    if priority is not None and (not isinstance(priority, int) or not PRIORITY_MIN <= priority <= PRIORITY_MAX):
+        return f"priority must be between {PRIORITY_MIN} and {PRIORITY_MAX}"
     if body.get("language") and body["language"] not in LANGUAGES:
         return "Unsupported language"
     for name in ("min_trigger_time", "max_trigger_time"):
@@ -60,7 +61,7 @@ def _invalid_options(body: dict) -> str | None:
             return f"{name} must be HH:MM"
     if body.get("schedule_at"):
         try:
-            datetime.strptime(body["schedule_at"], "%Y-%m-%dT%H:%M:%S")
+            datetime.strptime(body["schedule_at"], SCHEDULE_AT_FORMAT)
         except (TypeError, ValueError):
             return "schedule_at must be YYYY-MM-DDTHH:MM:SS"
     return None

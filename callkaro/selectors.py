@@ -20,9 +20,10 @@ def agent_list() -> QuerySet[CallKaroAgent]:
     return CallKaroAgent.objects.prefetch_related("team_members").order_by("-is_active", "name")
 
 
-def agents_for_user(user: AbstractBaseUser) -> QuerySet[CallKaroAgent]:
-    """Active agents the user may call with: their assigned ones plus the default; every active one
-    for managers and admins (those who may call every lead)."""
+def agents_usable_by(user: AbstractBaseUser) -> QuerySet[CallKaroAgent]:
+    """THE rule for which AI agents a user may use, shared by the call panel, the agents API and
+    campaigns: active agents assigned to them plus the default; every active one for those who may
+    call every lead (managers and admins)."""
     qs = CallKaroAgent.objects.filter(is_active=True).order_by("name")
     if user.has_perm("crm.view_all_leads") or user.has_perm("crm.configure_calling"):
         return qs
@@ -34,16 +35,16 @@ def agents_for_user(user: AbstractBaseUser) -> QuerySet[CallKaroAgent]:
     return qs.filter(cond).distinct()
 
 
-def agent_for_user(user: AbstractBaseUser, agent_id: str) -> CallKaroAgent | None:
-    """The active agent with this provider id, if the user may use it."""
-    return agents_for_user(user).filter(agent_id=agent_id).first()
+def agent_usable_by(user: AbstractBaseUser, agent_id: str) -> CallKaroAgent | None:
+    """The active agent with this provider id, if the user may use it (``agents_usable_by``)."""
+    return agents_usable_by(user).filter(agent_id=agent_id).first()
 
 
 def agents_api_rows(user: AbstractBaseUser) -> list[dict]:
     default_id = get_effective_config().default_agent_id
     return [
         {"agent_id": a.agent_id, "name": a.name, "language": a.language, "is_default": a.agent_id == default_id}
-        for a in agents_for_user(user)
+        for a in agents_usable_by(user)
     ]
 
 

@@ -8,7 +8,7 @@ from celery import shared_task
 @shared_task(name="callkaro.scheduler_tick", ignore_result=True)
 def scheduler_tick_task() -> dict:
     """The beat task (every few seconds): claim due scheduled and campaign calls, recover stuck ones."""
-    from .scheduler import scheduler_tick
+    from .campaigns.scheduler import scheduler_tick
 
     result = scheduler_tick()
     return {"claimed": len(result.claimed), "requeued": len(result.requeued), "unknown": result.marked_unknown}

@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from . import urls_calls, urls_campaigns, urls_config, urls_webhooks
+from . import urls_calls, urls_config, urls_webhooks
+from .campaigns import urls as urls_campaigns
 
 app_name = "callkaro"
 

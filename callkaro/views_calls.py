@@ -11,45 +11,30 @@ from django.views.decorators.http import require_GET, require_POST
 from crm import selectors as crm_selectors
 from crm.models import Lead, TeamMember
 from crm.views_call_panel import CallStartRefused, call_start_view
-from telephony.base import CallOptions
 from telephony.breaker import breaker_for
 
 from . import selectors
 from .config import get_effective_config
 from .forms import CallKaroCallStartForm
 from .models import CallKaroAgent
+from .options import LIMITS, CallKaroOptions
 
 
 def _prepare(
     request: HttpRequest, lead: Lead, member: TeamMember | None, data: dict[str, Any]
-) -> tuple[CallOptions, dict[str, Any]]:
-    """Resolve the agent the user may use (or the default) and build the options and log fields."""
+) -> tuple[CallKaroOptions, dict[str, Any]]:
+    """Resolve the agent the user may use (or the default); the form has already checked the limits."""
     default_id = get_effective_config().default_agent_id
     agent_id = data.get("agent_id") or default_id
     if not agent_id:
         raise CallStartRefused("Choose an AI agent: no default agent is configured.", status=400, field="agent_id")
-    agent = selectors.agent_for_user(request.user, agent_id)
+    agent = selectors.agent_usable_by(request.user, agent_id)
     # The default may be an id known only from the environment (no row); any other id needs an
     # active agent row the user may use, and a disabled default is refused like any other.
     if agent is None and (agent_id != default_id or CallKaroAgent.objects.filter(agent_id=agent_id).exists()):
         raise CallStartRefused("You may not use this AI agent.", status=403, field="agent_id")
     language = data.get("language") or (agent.language if agent else "")
-    options = CallOptions(
-        agent_id=agent_id,
-        schedule_at=data.get("schedule_at"),
-        language=language,
-        number_of_retries=data.get("number_of_retries"),
-        gap_between_retries=data.get("gap_between_retries"),
-        priority=data.get("priority"),
-    )
-    log_fields = {
-        "agent": agent,
-        "language": language,
-        "number_of_retries": options.number_of_retries,
-        "gap_between_retries": options.gap_between_retries,
-        "priority": options.priority,
-    }
-    return options, log_fields
+    return CallKaroOptions.from_data(data, agent_id=agent_id, language=language), {}
 
 
 @require_POST
@@ -64,7 +49,7 @@ def call_options(request: HttpRequest) -> HttpResponse:
     if request.GET.get("lead", "").isdigit():
         lead = crm_selectors.lead_get_for_user(request.user, int(request.GET["lead"]))
     config = get_effective_config()
-    agents = list(selectors.agents_for_user(request.user))
+    agents = list(selectors.agents_usable_by(request.user))
     context = {
         "lead": lead,
         "agents": agents,
@@ -75,5 +60,7 @@ def call_options(request: HttpRequest) -> HttpResponse:
         "configured": config.is_configured,
         "breaker_open": breaker_for("callkaro").is_open(),
         "languages": CallKaroCallStartForm.base_fields["language"].choices,
+        "initial": CallKaroOptions(agent_id=config.default_agent_id).to_initial(),
+        "limits": LIMITS,
     }
     return render(request, "callkaro/_call_options.html", context)

@@ -124,6 +124,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (a draft campaign's CSV). Never served by URL: only the server reads them.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -317,9 +319,9 @@ CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {
 TELEPHONY_PRE_DIAL_CHECKS = [
     *TELEPHONY_PRE_DIAL_CHECKS,
     "crm.dnc.do_not_call_check",
-    "callkaro.campaign_hooks.campaign_lead_eligible",
+    "callkaro.campaigns.hooks.campaign_lead_eligible",
 ]
-TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaign_hooks.on_call_final"]
+TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaigns.hooks.on_call_final"]
 
 # --- Dashboard -----------------------------------------------------------------
 # Closed days come from the daily roll-up (reporting.services); a call of a closed day that turns

@@ -86,14 +86,14 @@ def test_admin_assigns_an_agent_to_team_members(admin_client_member, agents, rep
 
 
 def test_a_rep_sees_their_assigned_active_agents_plus_the_default(rep, agents, settings):
-    assert list(selectors.agents_for_user(rep.user)) == [agents["priya"]]
+    assert list(selectors.agents_usable_by(rep.user)) == [agents["priya"]]
     settings.CALLKARO_DEFAULT_AGENT_ID = "ag-arjun"
-    assert set(selectors.agents_for_user(rep.user)) == {agents["priya"], agents["arjun"]}
+    assert set(selectors.agents_usable_by(rep.user)) == {agents["priya"], agents["arjun"]}
 
 
 def test_managers_and_admins_see_every_active_agent(manager, admin_member, agents):
     for member in (manager, admin_member):
-        assert set(selectors.agents_for_user(member.user)) == {agents["priya"], agents["arjun"]}
+        assert set(selectors.agents_usable_by(member.user)) == {agents["priya"], agents["arjun"]}
 
 
 def test_the_agents_api_lists_what_the_user_may_use(rep_client, rep2_client, manager_client, agents, settings):

@@ -13,7 +13,8 @@ import requests
 import responses
 from responses import matchers
 
-from callkaro.client import CallKaroClient, format_schedule_at
+from callkaro.client import CallKaroClient
+from callkaro.options import CallKaroOptions, CallKaroOptionsInvalid, format_schedule_at
 from telephony.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 BASE = "https://api.callkaro.test"
@@ -43,11 +44,9 @@ def test_outbound_sends_every_documented_field(client):
         match=[matchers.header_matcher({"X-API-KEY": KEY, "Content-Type": "application/json"})],
     )
     when = datetime(2026, 11, 20, 6, 0, tzinfo=ZoneInfo("UTC"))
-    result = client.outbound_call(
-        to_number="+919812345678",
+    options = CallKaroOptions(
         agent_id="agent-1",
         batch_id="batch-9",
-        metadata={"call_log_id": 5, "lead_id": 7},
         schedule_at=when,
         min_trigger_time="09:30",
         max_trigger_time="20:00",
@@ -57,6 +56,7 @@ def test_outbound_sends_every_documented_field(client):
         priority=-5,
         language="hi",
     )
+    result = client.outbound_call(to_number="+919812345678", options=options, metadata={"call_log_id": 5, "lead_id": 7})
     assert result.provider_call_id == "sid-1"
     assert result.message == "Call queued successfully"
     (call,) = responses.calls
@@ -82,7 +82,8 @@ def test_outbound_sends_every_documented_field(client):
 @responses.activate
 def test_outbound_minimal_body_and_old_response_shape(client):
     responses.post(f"{BASE}/call/outbound", json={"status": "success", "call_id": "old-7", "message": "ok"})
-    result = client.outbound_call(to_number="+14155550100", agent_id="a", gap_between_retries=15)
+    options = CallKaroOptions(agent_id="a", gap_between_retries=15)
+    result = client.outbound_call(to_number="+14155550100", options=options)
     assert result.provider_call_id == "old-7"
     assert sent(responses.calls[0]) == {"to_number": "+14155550100", "agent_id": "a", "gap_between_retries": 15}
 
@@ -106,19 +107,24 @@ def test_outbound_minimal_body_and_old_response_shape(client):
 )
 @responses.activate
 def test_outbound_validates_before_sending(client, fields, field):
+    """The number is the client's to check; every option is checked when the options value is built."""
     base = {"to_number": "+919812345678", "agent_id": "agent-1"}
+    fields = {**base, **fields}
+    to_number = fields.pop("to_number")
     with pytest.raises(ProviderRejected) as exc:
-        client.outbound_call(**{**base, **fields})
+        client.outbound_call(to_number=to_number, options=CallKaroOptions(**fields))
     assert exc.value.field == field
     assert len(responses.calls) == 0
+    if field != "to_number":
+        assert isinstance(exc.value, CallKaroOptionsInvalid)
 
 
 def test_boundaries_are_accepted(client):
-    payload = client.outbound_payload(
-        to_number="+12", agent_id="a", number_of_retries=10, priority=100, min_trigger_time="00:00"
-    )
+    options = CallKaroOptions(agent_id="a", number_of_retries=10, priority=100, min_trigger_time="00:00")
+    payload = client.outbound_payload(to_number="+12", options=options)
     assert payload["number_of_retries"] == 10 and payload["priority"] == 100
-    assert client.outbound_payload(to_number="+123456789012345", agent_id="a", priority=-100, number_of_retries=0)
+    low = CallKaroOptions(agent_id="a", priority=-100, number_of_retries=0)
+    assert client.outbound_payload(to_number="+123456789012345", options=low)["number_of_retries"] == 0
 
 
 @pytest.mark.parametrize(
@@ -133,7 +139,7 @@ def test_boundaries_are_accepted(client):
 def test_4xx_is_rejected_with_the_providers_message(client, status, body, message):
     responses.post(f"{BASE}/call/outbound", json=body, status=status)
     with pytest.raises(ProviderRejected) as exc:
-        client.outbound_call(to_number="+919812345678", agent_id="agent-1")
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1"))
     assert exc.value.message == message
     assert exc.value.status_code == status
     assert len(responses.calls) == 1  # never retried
@@ -143,14 +149,14 @@ def test_4xx_is_rejected_with_the_providers_message(client, status, body, messag
 def test_200_with_error_status_is_rejected(client):
     responses.post(f"{BASE}/call/outbound", json={"status": "error", "message": "Insufficient balance"})
     with pytest.raises(ProviderRejected, match="Insufficient balance"):
-        client.outbound_call(to_number="+919812345678", agent_id="agent-1")
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1"))
 
 
 @responses.activate
 def test_500_is_unavailable_and_not_retried(client):
     responses.post(f"{BASE}/call/outbound", json={"status": "error", "message": "boom"}, status=500)
     with pytest.raises(ProviderUnavailable) as exc:
-        client.outbound_call(to_number="+919812345678", agent_id="agent-1")
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1"))
     assert exc.value.status_code == 500
     assert len(responses.calls) == 1  # a 500 may come after acceptance: not retried
 
@@ -160,7 +166,10 @@ def test_503_is_retried_then_succeeds(client):
     url = f"{BASE}/call/outbound"
     responses.post(url, json={"status": "error", "message": "busy"}, status=503)
     responses.post(url, json={"status": "done", "call_sid": "s2"})
-    assert client.outbound_call(to_number="+919812345678", agent_id="agent-1").provider_call_id == "s2"
+    assert (
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1")).provider_call_id
+        == "s2"
+    )
     assert len(responses.calls) == 2
 
 
@@ -168,7 +177,7 @@ def test_503_is_retried_then_succeeds(client):
 def test_429_retries_are_bounded_and_keep_retry_after(client):
     responses.post(f"{BASE}/call/outbound", json={"message": "slow down"}, status=429, headers={"Retry-After": "7"})
     with pytest.raises(ProviderUnavailable) as exc:
-        client.outbound_call(to_number="+919812345678", agent_id="agent-1")
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1"))
     assert exc.value.retry_after == 7
     assert len(responses.calls) == 3  # the first try and two retries
 
@@ -177,7 +186,7 @@ def test_429_retries_are_bounded_and_keep_retry_after(client):
 def test_read_timeout_is_ambiguous_and_sent_once(client):
     responses.post(f"{BASE}/call/outbound", body=requests.ReadTimeout("read timed out"))
     with pytest.raises(ProviderOutcomeUnknown):
-        client.outbound_call(to_number="+919812345678", agent_id="agent-1")
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1"))
     assert len(responses.calls) == 1
 
 
@@ -187,7 +196,7 @@ def test_connection_refused_is_unavailable(settings):
         port = sock.getsockname()[1]
     client = CallKaroClient(api_key=KEY, base_url=f"http://127.0.0.1:{port}")
     with pytest.raises(ProviderUnavailable, match="could not be reached"):
-        client.outbound_call(to_number="+919812345678", agent_id="agent-1")
+        client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="agent-1"))
 
 
 @responses.activate
@@ -247,7 +256,7 @@ def test_the_key_never_reaches_logs_or_errors(client, caplog):
     responses.post(f"{BASE}/v2/call/campaign", json={"message": f"X-API-KEY: {KEY}"}, status=500)
     errors = []
     for action in (
-        lambda: client.outbound_call(to_number="+919812345678", agent_id="a"),
+        lambda: client.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="a")),
         lambda: client.create_campaign("c"),
     ):
         with pytest.raises((ProviderRejected, ProviderUnavailable)) as exc:

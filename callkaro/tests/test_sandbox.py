@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import include, path
 
 from callkaro.models import CallKaroAgent, CallKaroCallLog
+from callkaro.options import CallKaroOptions
 from callkaro.sandbox import call_ended_payload
 from telephony.base import CallOptions
 from telephony.breaker import breaker_for
@@ -236,7 +237,7 @@ def test_bad_key_and_unknown_agent_are_rejected(live, lead, rep, sandbox_setting
 
     with CallKaroClient(api_key="wrong-key-1234", base_url=sandbox_settings.CALLKARO_BASE_URL) as wrong:
         with pytest.raises(ProviderRejected) as exc:
-            wrong.outbound_call(to_number="+919812345678", agent_id="default-agent")
+            wrong.outbound_call(to_number="+919812345678", options=CallKaroOptions(agent_id="default-agent"))
         assert (exc.value.status_code, exc.value.message) == (403, "Invalid or missing API key")
         with pytest.raises(ProviderRejected) as exc:
             wrong.check_credentials()

@@ -1,6 +1,6 @@
 """A Call Karo stand-in over real HTTP on loopback that can misbehave on cue.
 
-``callkaro/tests/test_campaign_reliability.py``'s ``FakeCallKaro`` always answers 200; this one
+``callkaro/campaigns/tests/test_reliability.py``'s ``FakeCallKaro`` always answers 200; this one
 plays a script of faults first (a status, a Retry-After, a delay past the client's timeout) and
 records every request it *received*, including those it then answered badly, so a test can
 compare what reached the provider with our call logs.

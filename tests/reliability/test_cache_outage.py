@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from callkaro.campaigns.tests.fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http)
+from callkaro.campaigns.tests.fixtures import BASE, dialled
 from callkaro.models import CallKaroCallLog
-from callkaro.tests.campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http)
-from callkaro.tests.campaign_fixtures import BASE, dialled
 from telephony.breaker import CLOSED, breaker_for
 from telephony.errors import ProviderUnavailable
 from telephony.services import call_dispatch

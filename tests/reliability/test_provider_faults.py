@@ -13,11 +13,11 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from callkaro import scheduler
+from callkaro.campaigns import scheduler
+from callkaro.campaigns.scheduler import scheduler_tick
+from callkaro.campaigns.tests.fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, office_hours)
+from callkaro.campaigns.tests.fixtures import launch
 from callkaro.models import CallKaroCampaign
-from callkaro.scheduler import scheduler_tick
-from callkaro.tests.campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, office_hours)
-from callkaro.tests.campaign_fixtures import launch
 from crm.tests.factories import LeadFactory
 from telephony.base import CallEvent
 from telephony.breaker import CLOSED, OPEN, breaker_for

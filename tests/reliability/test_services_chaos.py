@@ -4,7 +4,7 @@ mid-campaign, Redis restarted mid-campaign, the worker's PostgreSQL connections 
 Every time: no number is dialled twice, and nothing is lost. Once the calls' webhooks have come in,
 each lead has exactly one call log, final or ``unknown``; only a call in flight at the fault may
 be ``unknown``, and an ``unknown`` one was never dialled twice. Call Karo is the in-process fake of
-``callkaro/tests/test_campaign_reliability.py`` (it records every outbound request it receives).
+``callkaro/campaigns/tests/test_reliability.py`` (it records every outbound request it receives).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from callkaro.campaigns.scheduler import scheduler_tick
+from callkaro.campaigns.tests import test_reliability as campaign_reliability
+from callkaro.campaigns.tests.test_reliability import FakeCallKaro, _assert_exactly_once, _env, _launch, _tick_until
 from callkaro.models import CallKaroCallLog, CallKaroCampaign
-from callkaro.scheduler import scheduler_tick
-from callkaro.tests import test_campaign_reliability as campaign_reliability
-from callkaro.tests.test_campaign_reliability import FakeCallKaro, _assert_exactly_once, _env, _launch, _tick_until
 from telephony.base import CallEvent
 from telephony.events import call_event_apply
 from telephony.status import FINAL_STATUSES, PENDING_STATUSES, CallStatus

@@ -27,7 +27,7 @@ REP_AND_UP, MANAGER_AND_UP, ADMIN_ONLY = set(ROLES), {Role.MANAGER, Role.ADMIN},
 class Spec:
     """How one URL is protected.
 
-    args: which object fills the URL (``other_lead``: a lead of another rep; ``manager_campaign``;
+    args: which object fills the URL (``other_lead``: a lead of another rep; ``manager_campaign``; ``manager_draft``;
     ``agent``; ``other_member``; ``none``). get_ok: roles that get 200 on GET (empty: not a GET page).
     rep_denied: a rep gets 403 or 404 for every method. post: accepts POST, so CSRF applies.
     public: no login (own authentication or the login page itself).
@@ -77,7 +77,9 @@ EXPECTED: dict[str, Spec] = {
     # campaigns: a rep builds their own; a manager's campaign is not theirs to see or act on
     "callkaro:campaign_list": S(get_ok=REP_AND_UP),
     "callkaro:campaign_new": S(get_ok=REP_AND_UP, post=True),
-    "callkaro:campaign_preview": S(post=True),
+    "callkaro:campaign_edit": S("manager_draft", get_ok=MANAGER_AND_UP, rep_denied=True, post=True),
+    "callkaro:campaign_preview": S("manager_draft", get_ok=MANAGER_AND_UP, rep_denied=True, post=True),
+    "callkaro:campaign_delete": S("manager_draft", rep_denied=True, post=True),
     "callkaro:campaign_detail": S("manager_campaign", get_ok=MANAGER_AND_UP, rep_denied=True),
     "callkaro:campaign_action": S("manager_campaign_pause", rep_denied=True, post=True),
     "callkaro:create_campaign": S(post=True),
@@ -120,7 +122,10 @@ def world(db):
     members = {role: make_member(role, username=f"walk-{role}") for role in ROLES}
     other_rep = make_member(Role.REP, username="walk-other-rep")
     agent = CallKaroAgent.objects.create(agent_id="agent-walk", name="Walk")
-    campaign = CallKaroCampaign.objects.create(name="Managers'", agent=agent, created_by=members[Role.MANAGER])
+    campaign = CallKaroCampaign.objects.create(
+        name="Managers'", agent=agent, created_by=members[Role.MANAGER], status=CallKaroCampaign.Status.RUNNING
+    )
+    draft = CallKaroCampaign.objects.create(name="Managers' draft", agent=agent, created_by=members[Role.MANAGER])
     args = {
         "none": {},
         "other_lead": {"lead_id": LeadFactory(assigned_to=other_rep).pk},
@@ -128,6 +133,7 @@ def world(db):
         "agent": {"pk": agent.pk},
         "manager_campaign": {"pk": campaign.pk},
         "manager_campaign_pause": {"pk": campaign.pk, "action": "pause"},
+        "manager_draft": {"pk": draft.pk},
     }
     return members, args
 

@@ -1,7 +1,7 @@
 """What every campaign module shares: its statuses and skip reasons, its error, and one call row.
 
-Split from ``callkaro.campaigns`` (launch and preview), ``campaign_lifecycle`` (pause, resume, cancel,
-completion) and ``campaign_hooks`` (retries, opt-outs, the pre-dial check), which all build on it.
+Used by ``services`` (drafts, preview, launch), ``lifecycle`` (pause, resume, cancel, completion)
+and ``hooks`` (retries, opt-outs, the pre-dial check).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import datetime as dt
 
 from telephony.status import CallStatus
 
+from ..models import CallKaroCallLog, CallKaroCampaign
+from ..options import CallKaroOptions
 from .audience import AudienceMember
-from .models import CallKaroCallLog, CallKaroCampaign
 
 Status = CallKaroCampaign.Status
 ACTIVE_CAMPAIGN_STATUSES = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
@@ -27,12 +28,35 @@ class CampaignError(ValueError):
     """A request the campaign cannot honour (shown to the user as a 4xx)."""
 
 
-def campaign_call_row(
-    campaign: CallKaroCampaign, m: AudienceMember, when: dt.datetime, attempt: int = 1
-) -> CallKaroCallLog:
-    """One campaign call. ``call_log_id`` is added to the metadata by the dispatcher once the row exists."""
+def campaign_call_options(campaign: CallKaroCampaign) -> CallKaroOptions:
+    """The options of each of the campaign's calls: its agent, priority and hours; Call Karo's retries
+    only when Call Karo owns them (one retry owner per call)."""
     callkaro_retries = campaign.retry_owner == CallKaroCampaign.RetryOwner.CALLKARO
     gaps = campaign.retry_gaps_minutes or [DEFAULT_RETRY_GAP_MINUTES]
+    return CallKaroOptions(
+        agent_id=campaign.agent.agent_id,
+        language=campaign.agent.language,
+        priority=campaign.priority,
+        number_of_retries=campaign.max_retries if callkaro_retries else None,
+        gap_between_retries=(gaps if len(gaps) > 1 else gaps[0]) if callkaro_retries else None,
+        min_trigger_time=campaign.calling_hours_start,
+        max_trigger_time=campaign.calling_hours_end,
+        batch_id=campaign.batch_id,
+    )
+
+
+def campaign_call_row(
+    campaign: CallKaroCampaign,
+    m: AudienceMember,
+    when: dt.datetime,
+    attempt: int = 1,
+    options: CallKaroOptions | None = None,
+) -> CallKaroCallLog:
+    """One campaign call. ``call_log_id`` is added to the metadata by the dispatcher once the row exists.
+
+    Pass ``options`` (``campaign_call_options``) when writing many rows, to build them once.
+    """
+    options = options or campaign_call_options(campaign)
     return CallKaroCallLog(
         lead_id=m.lead_id,
         team_member_id=m.assigned_to_id,
@@ -41,14 +65,9 @@ def campaign_call_row(
         scheduled_at=when,
         campaign=campaign,
         agent_id=campaign.agent_id,
-        language=campaign.agent.language,
-        priority=campaign.priority,
         attempt=attempt,
-        number_of_retries=campaign.max_retries if callkaro_retries else None,
-        gap_between_retries=(gaps if len(gaps) > 1 else gaps[0]) if callkaro_retries else None,
-        min_trigger_time=campaign.calling_hours_start.strftime("%H:%M"),
-        max_trigger_time=campaign.calling_hours_end.strftime("%H:%M"),
         metadata_sent={"lead_id": m.lead_id, "campaign_id": campaign.pk, **m.metadata},
+        **options.to_row_fields(),
     )
 
 

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from telephony.status import LIVE_STATUSES, CallStatus
 
-from . import campaigns
-from .models import CallKaroCallLog, CallKaroCampaign
+from ..models import CallKaroCallLog, CallKaroCampaign
+from .calls import AUTO_PAUSE_REASON
+from .lifecycle import campaign_complete_if_done, campaign_pause, campaign_resume, campaign_start_due
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,11 @@ def scheduler_tick(*, now: dt.datetime | None = None) -> TickResult:
         result.marked_unknown = recover_stuck_dispatching(now=now)
         result.requeued = requeue_stuck_queued(now=now)
         result.paused, result.resumed = follow_breaker()
-        campaigns.campaign_start_due(now=now)
+        campaign_start_due(now=now)
         result.claimed += claim_single_calls(now=now)
         result.claimed += claim_campaign_calls(now=now)
         for campaign in CallKaroCampaign.objects.filter(status=Status.RUNNING):
-            result.completed += campaigns.campaign_complete_if_done(campaign=campaign, now=now)
+            result.completed += campaign_complete_if_done(campaign=campaign, now=now)
     finally:
         cache.delete(LOCK_KEY)
     return result
@@ -115,12 +116,10 @@ def follow_breaker() -> tuple[int, int]:
     paused = resumed = 0
     if breaker_for("callkaro").is_open():
         for campaign in CallKaroCampaign.objects.filter(status=Status.RUNNING):
-            paused += campaigns.campaign_pause(campaign=campaign, reason=campaigns.AUTO_PAUSE_REASON)
+            paused += campaign_pause(campaign=campaign, reason=AUTO_PAUSE_REASON)
     elif settings.CAMPAIGN_AUTO_RESUME:
-        for campaign in CallKaroCampaign.objects.filter(
-            status=Status.PAUSED, status_reason=campaigns.AUTO_PAUSE_REASON
-        ):
-            resumed += campaigns.campaign_resume(campaign=campaign)
+        for campaign in CallKaroCampaign.objects.filter(status=Status.PAUSED, status_reason=AUTO_PAUSE_REASON):
+            resumed += campaign_resume(campaign=campaign)
     return paused, resumed
 
 

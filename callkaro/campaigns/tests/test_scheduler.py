@@ -9,16 +9,15 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
-from callkaro import campaigns as svc
-from callkaro import scheduler
+from callkaro.campaigns import calls, lifecycle, scheduler
+from callkaro.campaigns.scheduler import scheduler_tick
 from callkaro.models import CallKaroCallLog, CallKaroCampaign
-from callkaro.scheduler import scheduler_tick
 from crm.tests.factories import LeadFactory
 from telephony.breaker import breaker_for
 from telephony.status import CallStatus
 
-from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
-from .campaign_fixtures import dialled, ist, launch
+from .fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
+from .fixtures import dialled, ist, launch
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +128,7 @@ def test_campaigns_share_capacity_round_robin_and_reps_keep_their_reserve(
     from crm.models import Lead
 
     Lead.objects.filter(pk__in=[x.pk for x in leads_b]).update(stage="follow_up")
-    from callkaro.audience import LeadFilter
+    from callkaro.campaigns.audience import LeadFilter
 
     a = launch(manager.user, agent, name="A", priority=50, lead_filter=LeadFilter(stage="new"))
     b = launch(manager.user, agent, name="B", priority=-50, lead_filter=LeadFilter(stage="follow_up"))
@@ -223,7 +222,7 @@ def test_an_open_circuit_pauses_running_campaigns_and_closing_it_resumes_them(
     LeadFactory.create_batch(4, assigned_to=rep)
     campaign = launch(manager.user, agent, max_concurrent=2)
     hand_paused = launch(manager.user, agent, name="Paused by hand")
-    svc.campaign_pause(campaign=hand_paused)
+    lifecycle.campaign_pause(campaign=hand_paused)
     http.replace("POST", "https://callkaro.test/call/outbound", status=503, json={"message": "down"})
     tick()  # two dials fail: the breaker opens, the calls go back to scheduled (never lost)
     assert breaker_for("callkaro").is_open()
@@ -231,7 +230,7 @@ def test_an_open_circuit_pauses_running_campaigns_and_closing_it_resumes_them(
     tick()
     campaign.refresh_from_db()
     assert campaign.status == CallKaroCampaign.Status.PAUSED
-    assert campaign.status_reason == svc.AUTO_PAUSE_REASON
+    assert campaign.status_reason == calls.AUTO_PAUSE_REASON
     breaker_for("callkaro").reset()
     tick()
     campaign.refresh_from_db()

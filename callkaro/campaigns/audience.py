@@ -2,6 +2,7 @@
 
 Both end as a stream of ``AudienceMember`` rows, so that preview and launch treat them alike.
 Reps only ever reach their own leads: the filter goes through ``lead_queryset_for``.
+``CampaignAudience`` is what a draft campaign's row (its filter, or its uploaded CSV) resolves to.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from crm.dnc import normalise_number
 from crm.models import Lead, LeadActivity, LeadSource, TeamMember
 from crm.selectors import lead_queryset_for, team_member_for
 
-from .models import CallKaroCallLog
+from ..models import CallKaroCallLog, CallKaroCampaign
+from .permissions import is_campaign_manager
 
 PHONE_COLUMNS = ("phone", "phone_number", "mobile", "number", "to_number")
 NAME_COLUMNS = ("name", "full_name", "lead_name")
@@ -73,6 +75,13 @@ class CsvParseResult:
     rows: list[CsvRow] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line number, phone)
+
+
+def lead_filter_for_user(lead_filter: LeadFilter, user: AbstractBaseUser) -> LeadFilter:
+    """A rep's assignee choice is dropped: their own leads only, whatever the filter says."""
+    if is_campaign_manager(user):
+        return lead_filter
+    return LeadFilter(**{**lead_filter.__dict__, "assignee_id": None})
 
 
 def audience_filter_queryset(*, user: AbstractBaseUser, lead_filter: LeadFilter) -> QuerySet[Lead]:
@@ -201,3 +210,47 @@ def _csv_lead_create(row: CsvRow, member: TeamMember | None) -> tuple[int, int |
         lead=lead, kind=LeadActivity.Kind.CREATED, actor=member, new_value=lead.stage, message="Campaign CSV upload"
     )
     return lead.pk, lead.assigned_to_id
+
+
+class CampaignAudience:
+    """An audience ready to preview or launch, from a filter or a parsed CSV.
+
+    ``errors`` holds the rows left out, by line, once ``members`` has run.
+    """
+
+    def __init__(
+        self, *, user: AbstractBaseUser, lead_filter: LeadFilter | None = None, csv: CsvParseResult | None = None
+    ) -> None:
+        self.user, self.lead_filter, self.csv = user, lead_filter, csv
+        self.errors: list[tuple[int | None, str]] = list(csv.errors) if csv is not None else []
+
+    @classmethod
+    def for_campaign(cls, campaign: CallKaroCampaign, user: AbstractBaseUser) -> CampaignAudience:
+        """The audience a draft was saved with: its CSV file, or its lead filter."""
+        if campaign.audience.get("kind") == "csv":
+            if not campaign.audience_file:
+                raise ValueError("The draft has no uploaded file")
+            with campaign.audience_file.open("rb") as upload:
+                return cls(user=user, csv=audience_csv_parse(upload.read()))
+        # The filter is scoped to the user's leads by ``audience_filter_queryset`` (lead_queryset_for).
+        return cls(user=user, lead_filter=LeadFilter.from_json(campaign.audience.get("filter") or {}))
+
+    def description(self) -> dict[str, Any]:
+        if self.lead_filter is not None:
+            return {"kind": "filter", "filter": self.lead_filter.as_json()}
+        return {"kind": "csv", "rows": len(self.csv.rows), "bad_rows": len(self.csv.errors)}
+
+    def members(self, *, create: bool) -> Iterator[AudienceMember] | list[AudienceMember]:
+        """The stream to preview (``create=False``) or launch (CSV numbers without a lead become leads)."""
+        if self.lead_filter is not None:
+            qs = audience_filter_queryset(user=self.user, lead_filter=self.lead_filter)
+            flagged = qs.filter(phone_invalid=True).values_list("phone", flat=True)[:200]
+            self.errors = [(None, f"{phone} (flagged invalid)") for phone in flagged]
+            return audience_from_filter(qs)
+        members, errors = audience_from_csv(self.csv, user=self.user, create=create)
+        self.errors = list(self.csv.errors) + errors
+        return members
+
+    @property
+    def csv_duplicates(self) -> int:
+        return len(self.csv.duplicates) if self.csv is not None else 0

@@ -9,8 +9,9 @@ import pytest
 import responses
 from django.core.cache import cache
 
-from callkaro.audience import LeadFilter, audience_filter_queryset, audience_from_filter
-from callkaro.campaigns import CampaignSettings, campaign_launch
+from callkaro.campaigns.audience import LeadFilter
+from callkaro.campaigns.inputs import CampaignSettings
+from callkaro.campaigns.services import campaign_draft_save, campaign_launch
 from callkaro.models import CallKaroAgent, CallKaroCampaign
 
 BASE = "https://callkaro.test"
@@ -63,10 +64,16 @@ def dialled(rsps) -> list[dict]:
 
 
 def launch(user, agent, *, lead_filter: LeadFilter | None = None, **overrides) -> CallKaroCampaign:
+    """Save a draft built from a lead filter, then launch it (the builder's path without the pages)."""
     fields = {"name": "Test campaign", "agent": agent, "pace_per_minute": 100, "max_concurrent": 100}
     fields.update(overrides)
-    qs = audience_filter_queryset(user=user, lead_filter=lead_filter or LeadFilter())
-    return campaign_launch(user=user, campaign_settings=CampaignSettings(**fields), audience=audience_from_filter(qs))
+    lead_filter = lead_filter or LeadFilter()
+    draft = campaign_draft_save(
+        user=user,
+        campaign_settings=CampaignSettings(**fields),
+        audience={"kind": "filter", "filter": lead_filter.as_json()},
+    )
+    return campaign_launch(user=user, campaign=draft)
 
 
 def ist(*args) -> dt.datetime:

@@ -21,10 +21,11 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from callkaro.audience import LeadFilter, audience_filter_queryset, audience_from_filter
-from callkaro.campaigns import CampaignSettings, campaign_launch
+from callkaro.campaigns.audience import LeadFilter
+from callkaro.campaigns.inputs import CampaignSettings
+from callkaro.campaigns.scheduler import scheduler_tick
+from callkaro.campaigns.services import campaign_draft_save, campaign_launch
 from callkaro.models import CallKaroAgent, CallKaroCallLog
-from callkaro.scheduler import scheduler_tick
 from crm.dnc import dnc_add
 from crm.models import Lead
 from telephony.status import CallStatus
@@ -129,7 +130,6 @@ def _launch(manager, count: int, dnc: int = 0):
     for i in range(count, count + dnc):
         dnc_add(number=f"+9197{i:08d}", reason="test")
     start, end = _window_around_now()
-    qs = audience_filter_queryset(user=manager.user, lead_filter=LeadFilter())
     campaign_settings = CampaignSettings(
         name="Reliability",
         agent=agent,
@@ -138,7 +138,9 @@ def _launch(manager, count: int, dnc: int = 0):
         pace_per_minute=30000,
         max_concurrent=5000,
     )
-    return campaign_launch(user=manager.user, campaign_settings=campaign_settings, audience=audience_from_filter(qs))
+    audience = {"kind": "filter", "filter": LeadFilter().as_json()}
+    draft = campaign_draft_save(user=manager.user, campaign_settings=campaign_settings, audience=audience)
+    return campaign_launch(user=manager.user, campaign=draft)
 
 
 def _assert_exactly_once(campaign, fake: FakeCallKaro, eligible: int) -> Counter:

@@ -5,12 +5,9 @@ Thin: parse the body, check permission, call a service; errors come back as ``{"
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
@@ -18,40 +15,16 @@ from django.views.decorators.http import require_POST
 from crm.selectors import lead_get_for_user
 from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
 
-from . import audience as aud
-from . import campaigns as svc
-from .forms_campaigns import (
-    CampaignAudience,
-    campaigns_for,
-    lead_filter_for,
-    parse_when,
-    require_builder,
-    settings_from_data,
-)
-from .models import CallKaroCampaign
+from ..models import CallKaroCampaign
+from . import services
+from .audience import CampaignAudience
+from .calls import CampaignError
+from .inputs import CampaignSettings, audience_from_spec, audience_spec_from_json, parse_when, settings_from_data
+from .permissions import require_builder
+from .selectors import campaigns_for
 
 
-def _audience_from_json(body: dict[str, Any], user: AbstractBaseUser) -> CampaignAudience:
-    spec = body.get("audience") or {}
-    if not isinstance(spec, dict):
-        raise svc.CampaignError("audience must be an object")
-    if "rows" in spec:
-        rows = spec["rows"]
-        if not isinstance(rows, list) or not rows:
-            raise svc.CampaignError("audience.rows must be a non-empty list")
-        headers = sorted({k for r in rows if isinstance(r, dict) for k in r})
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=headers)
-        writer.writeheader()
-        writer.writerows(r for r in rows if isinstance(r, dict))
-        text = buf.getvalue()
-        return CampaignAudience(user=user, csv=aud.audience_csv_parse(text))
-    if "lead_ids" in spec:
-        raise svc.CampaignError("audience.lead_ids is not supported; use audience.filter or audience.rows")
-    return CampaignAudience(user=user, lead_filter=lead_filter_for(spec.get("filter") or {}, user))
-
-
-def _preview_json(preview: svc.CampaignPreview) -> dict[str, Any]:
+def _preview_json(preview: services.CampaignPreview) -> dict[str, Any]:
     return {
         "count": preview.count,
         "eligible": preview.eligible,
@@ -83,9 +56,9 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise svc.CampaignError("The body is not valid JSON") from None
+        raise CampaignError("The body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise svc.CampaignError("The body must be a JSON object")
+        raise CampaignError("The body must be a JSON object")
     return body
 
 
@@ -95,6 +68,24 @@ def _provider_error_response(exc: Exception) -> JsonResponse:
     if isinstance(exc, ProviderConfigError):
         return _error(str(exc), 409)
     return _error(f"Call Karo refused: {getattr(exc, 'message', exc)}", 502)
+
+
+def _draft_then_launch(
+    request: HttpRequest,
+    campaign_settings: CampaignSettings,
+    description: dict[str, Any],
+    csv_data: bytes | None,
+    audience: CampaignAudience,
+) -> CallKaroCampaign:
+    """The builder's path in one request: save a draft, launch it; a failed launch leaves no draft."""
+    draft = services.campaign_draft_save(
+        user=request.user, campaign_settings=campaign_settings, audience=description, csv_data=csv_data
+    )
+    try:
+        return services.campaign_launch(user=request.user, campaign=draft, audience=audience)
+    except Exception:
+        services.campaign_draft_delete(campaign=draft)
+        raise
 
 
 @require_POST
@@ -107,11 +98,13 @@ def create_campaign(request: HttpRequest) -> JsonResponse:
     try:
         body = _json_body(request)
         campaign_settings = settings_from_data(body, request.user)
-        audience = _audience_from_json(body, request.user)
+        description, csv_data = audience_spec_from_json(body, request.user)
+        audience = audience_from_spec(description, csv_data, request.user)
         if body.get("preview"):
-            return JsonResponse({"ok": True, "preview": _preview_json(audience.preview(campaign_settings))})
-        campaign = audience.launch(campaign_settings)
-    except svc.CampaignError as exc:
+            preview = services.audience_preview(audience=audience, campaign_settings=campaign_settings)
+            return JsonResponse({"ok": True, "preview": _preview_json(preview)})
+        campaign = _draft_then_launch(request, campaign_settings, description, csv_data, audience)
+    except CampaignError as exc:
         return _error(str(exc))
     except (ProviderUnavailable, ProviderRejected, ProviderConfigError) as exc:
         return _provider_error_response(exc)
@@ -125,7 +118,7 @@ def schedule_campaign_call(request: HttpRequest) -> JsonResponse:
     try:
         body = _json_body(request)
         campaign_id, lead_id = int(body.get("campaign_id") or 0), int(body.get("lead_id") or 0)
-    except svc.CampaignError as exc:
+    except CampaignError as exc:
         return _error(str(exc))
     except (TypeError, ValueError):
         return _error("campaign_id and lead_id must be integers")
@@ -140,8 +133,10 @@ def schedule_campaign_call(request: HttpRequest) -> JsonResponse:
         return _error("No such lead", 404)
     try:
         when = parse_when(body.get("scheduled_at"))
-        row, created = svc.campaign_call_schedule(user=request.user, campaign=campaign, lead=lead, scheduled_at=when)
-    except svc.CampaignError as exc:
+        row, created = services.campaign_call_schedule(
+            user=request.user, campaign=campaign, lead=lead, scheduled_at=when
+        )
+    except CampaignError as exc:
         return _error(str(exc), 409 if "dialled" in str(exc) or "campaign is" in str(exc) else 400)
     return JsonResponse(
         {

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
+from ..models import CallKaroCallLog, CallKaroCampaign
 from .audience import AudienceMember
-from .campaign_calls import (
+from .calls import (
     ACTIVE_CAMPAIGN_STATUSES,
     SKIP_CANCELLED,
     SKIP_PAUSED,
@@ -20,7 +21,6 @@ from .campaign_calls import (
     campaign_call_row,
     campaign_retry_gaps,
 )
-from .models import CallKaroCallLog, CallKaroCampaign
 
 logger = logging.getLogger(__name__)
 

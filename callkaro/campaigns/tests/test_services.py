@@ -7,24 +7,24 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from callkaro import campaigns as svc
-from callkaro.audience import (
+from callkaro.campaigns import calls, hooks, lifecycle, selectors, services
+from callkaro.campaigns.audience import (
     LeadFilter,
     audience_csv_parse,
     audience_filter_queryset,
     audience_from_csv,
     audience_from_filter,
 )
-from callkaro.campaigns import CampaignSettings
+from callkaro.campaigns.inputs import CampaignSettings
+from callkaro.campaigns.scheduler import scheduler_tick
 from callkaro.models import CallKaroCallLog, CallKaroCampaign
-from callkaro.scheduler import scheduler_tick
 from crm.dnc import dnc_add, is_do_not_call
 from crm.models import Lead, LeadSource, LeadStage
 from crm.tests.factories import LeadFactory
 from telephony.status import CallStatus
 
-from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
-from .campaign_fixtures import dialled, launch
+from .fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
+from .fixtures import dialled, launch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("office_hours")]
 
@@ -51,7 +51,7 @@ def test_preview_reports_every_figure_and_writes_nothing(manager, rep, agent, ht
 
     qs = audience_filter_queryset(user=manager.user, lead_filter=LeadFilter())
     invalid = [(None, p) for p in qs.filter(phone_invalid=True).values_list("phone", flat=True)]
-    preview = svc.campaign_preview(
+    preview = services.campaign_preview(
         audience=audience_from_filter(qs), campaign_settings=_settings(agent, max_retries=2), invalid=invalid
     )
 
@@ -131,6 +131,7 @@ def test_when_callkaro_owns_retries_they_are_passed_on_each_call(manager, rep, a
 def test_a_rep_launches_for_their_own_leads_only(rep, rep2, agent, http):
     mine = LeadFactory(assigned_to=rep)
     LeadFactory(assigned_to=rep2)
+    agent.team_members.add(rep)  # a rep uses the agents assigned to them (agents_usable_by)
     campaign = launch(rep.user, agent, lead_filter=LeadFilter(assignee_id=rep2.pk))
     assert campaign.total_leads == 0
     campaign = launch(rep.user, agent, name="Mine")
@@ -138,7 +139,7 @@ def test_a_rep_launches_for_their_own_leads_only(rep, rep2, agent, http):
 
 
 def test_bad_settings_are_refused_before_anything_is_sent(manager, agent, http):
-    with pytest.raises(svc.CampaignError):
+    with pytest.raises(calls.CampaignError):
         launch(manager.user, agent, priority=101)
     assert len(http.calls) == 0 and not CallKaroCampaign.objects.exists()
 
@@ -155,14 +156,14 @@ def test_pause_stops_new_dials_resume_continues_cancel_withdraws(
         scheduler_tick()
     assert len(dialled(http)) == 2  # the pace allows two this minute
 
-    assert svc.campaign_pause(campaign=campaign)
+    assert lifecycle.campaign_pause(campaign=campaign)
     assert campaign.status == CallKaroCampaign.Status.PAUSED
     with django_capture_on_commit_callbacks(execute=True):
         scheduler_tick(now=timezone.now() + dt.timedelta(minutes=2))
     assert len(dialled(http)) == 2  # nothing new while paused; the two live calls were left alone
     assert campaign.calls.filter(status=CallStatus.INITIATED).count() == 2
 
-    assert svc.campaign_resume(campaign=campaign)
+    assert lifecycle.campaign_resume(campaign=campaign)
     with django_capture_on_commit_callbacks(execute=True):
         scheduler_tick(now=timezone.now() + dt.timedelta(minutes=2))
     assert len(dialled(http)) == 4
@@ -172,7 +173,7 @@ def test_pause_stops_new_dials_resume_continues_cancel_withdraws(
     handed = campaign.calls.filter(status=CallStatus.INITIATED).first()
     CallKaroCallLog.objects.filter(pk=handed.pk).update(scheduled_at=timezone.now() + dt.timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
-        svc.campaign_cancel(campaign=campaign)
+        lifecycle.campaign_cancel(campaign=campaign)
     assert campaign.status == CallKaroCampaign.Status.CANCELLED
     deletes = [c for c in http.calls if "/call/delete-schedule-call" in c.request.url]
     assert len(deletes) == 1
@@ -183,9 +184,9 @@ def test_pause_stops_new_dials_resume_continues_cancel_withdraws(
 def test_cancel_marks_the_remaining_calls_cancelled(manager, rep, agent, http):
     LeadFactory.create_batch(3, assigned_to=rep)
     campaign = launch(manager.user, agent, start_at=timezone.now() + dt.timedelta(days=1))
-    assert svc.campaign_cancel(campaign=campaign) == 3
-    assert set(campaign.calls.values_list("status", "skip_reason")) == {(CallStatus.CANCELLED, svc.SKIP_CANCELLED)}
-    assert svc.campaign_pause(campaign=campaign) is False  # a cancelled campaign stays cancelled
+    assert lifecycle.campaign_cancel(campaign=campaign) == 3
+    assert set(campaign.calls.values_list("status", "skip_reason")) == {(CallStatus.CANCELLED, calls.SKIP_CANCELLED)}
+    assert lifecycle.campaign_pause(campaign=campaign) is False  # a cancelled campaign stays cancelled
 
 
 def test_a_scheduled_campaign_starts_at_its_start_time(manager, rep, agent, http, django_capture_on_commit_callbacks):
@@ -207,7 +208,7 @@ def test_a_scheduled_campaign_starts_at_its_start_time(manager, rep, agent, http
 def _finish(row: CallKaroCallLog, status: str) -> CallKaroCallLog:
     CallKaroCallLog.objects.filter(pk=row.pk).update(status=status)
     row.refresh_from_db()
-    svc.on_call_final(row, "callkaro")
+    hooks.on_call_final(row, "callkaro")
     return row
 
 
@@ -217,7 +218,7 @@ def test_our_scheduler_retries_no_answer_after_the_gap_until_retries_run_out(man
     first = campaign.calls.get()
     before = timezone.now()
     _finish(first, CallStatus.NO_ANSWER)
-    svc.on_call_final(first, "callkaro")  # the same event twice makes one retry
+    hooks.on_call_final(first, "callkaro")  # the same event twice makes one retry
     second = campaign.calls.get(retry_of=first)
     assert second.attempt == 2 and second.status == CallStatus.SCHEDULED
     assert before + dt.timedelta(minutes=10) <= second.scheduled_at <= timezone.now() + dt.timedelta(minutes=10)
@@ -241,7 +242,7 @@ def test_never_both_owners_when_callkaro_retries_we_do_not(manager, rep, agent, 
     assert campaign.status == CallKaroCampaign.Status.RUNNING  # Call Karo still holds tries for it
     CallKaroCallLog.objects.filter(pk=row.pk).update(try_count=2)
     row.refresh_from_db()
-    svc.on_call_final(row, "callkaro")
+    hooks.on_call_final(row, "callkaro")
     campaign.refresh_from_db()
     assert campaign.status == CallKaroCampaign.Status.COMPLETED
 
@@ -281,6 +282,7 @@ def test_the_lead_is_checked_again_just_before_each_dial(
     django_capture_on_commit_callbacks,
 ):
     lead = LeadFactory(assigned_to=rep)
+    agent.team_members.add(rep)
     campaign = launch(rep.user, agent)  # a rep's campaign: their own leads only
     change(lead, rep2)
     with django_capture_on_commit_callbacks(execute=True):
@@ -298,17 +300,17 @@ def test_a_lead_already_reached_in_the_campaign_is_not_dialled_again(manager, re
     extra = CallKaroCallLog.objects.create(
         lead=lead, to_number=str(lead.phone), campaign=campaign, agent=agent, status=CallStatus.QUEUED
     )
-    assert svc.campaign_lead_eligible(extra) == "Already reached in this campaign"
+    assert hooks.campaign_lead_eligible(extra) == "Already reached in this campaign"
 
 
 def test_a_call_claimed_just_before_a_pause_is_skipped_then_rescheduled_on_resume(manager, rep, agent, http):
     LeadFactory(assigned_to=rep)
     campaign = launch(manager.user, agent)
     row = campaign.calls.get()
-    svc.campaign_pause(campaign=campaign)
-    CallKaroCallLog.objects.filter(pk=row.pk).update(status=CallStatus.CANCELLED, skip_reason=svc.SKIP_PAUSED)
-    assert svc.campaign_lead_eligible(row) == svc.SKIP_PAUSED
-    svc.campaign_resume(campaign=campaign)
+    lifecycle.campaign_pause(campaign=campaign)
+    CallKaroCallLog.objects.filter(pk=row.pk).update(status=CallStatus.CANCELLED, skip_reason=calls.SKIP_PAUSED)
+    assert hooks.campaign_lead_eligible(row) == calls.SKIP_PAUSED
+    lifecycle.campaign_resume(campaign=campaign)
     again = campaign.calls.get(retry_of=row)
     assert again.status == CallStatus.SCHEDULED and again.attempt == row.attempt
 
@@ -325,6 +327,6 @@ def test_progress_counters(manager, rep, agent, http):
     ]
     for row, status in zip(campaign.calls.order_by("id"), statuses, strict=False):
         CallKaroCallLog.objects.filter(pk=row.pk).update(status=status)
-    p = svc.campaign_progress(campaign)
+    p = selectors.campaign_progress(campaign)
     assert (p["queued"], p["dialing"], p["completed"], p["no_answer"], p["failed"], p["skipped"]) == (1, 1, 1, 1, 1, 1)
     assert p["progress_pct"] == 67 and p["completion_rate"] == round(100 / 6, 1)

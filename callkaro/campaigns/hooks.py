@@ -12,10 +12,10 @@ from crm.dnc import dnc_add, is_do_not_call
 from crm.models import DoNotCallEntry, LeadStage
 from telephony.status import CallStatus
 
+from ..models import CallKaroCallLog, CallKaroCampaign
 from .audience import AudienceMember
-from .campaign_calls import SCOPE_OWN, SKIP_PAUSED, Status, campaign_call_row, campaign_retry_gaps
-from .campaign_lifecycle import campaign_complete_if_done
-from .models import CallKaroCallLog, CallKaroCampaign
+from .calls import SCOPE_OWN, SKIP_PAUSED, Status, campaign_call_row, campaign_retry_gaps
+from .lifecycle import campaign_complete_if_done
 
 OPT_OUT_WORDS = ("do not call", "don't call", "dont call", "opt out", "opt-out", "opted out", "stop calling", "dnd")
 

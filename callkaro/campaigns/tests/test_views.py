@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from callkaro.models import CallKaroCallLog, CallKaroCampaign
 from crm.tests.factories import LeadFactory
 from telephony.status import CallStatus
 
-from .campaign_fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
-from .campaign_fixtures import launch
+from .fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
+from .fixtures import launch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("office_hours")]
 
@@ -83,6 +85,7 @@ def test_callkaro_down_is_a_503_and_nothing_is_created(manager_client, rep, agen
 
 
 def test_a_rep_builds_only_from_their_own_leads(rep_client, rep, rep2, agent, http):
+    agent.team_members.add(rep)
     mine = LeadFactory(assigned_to=rep)
     LeadFactory(assigned_to=rep2)
     body = {"name": "Mine", "agent_id": "agent-1", "audience": {"filter": {"assignee_id": rep2.pk}}}
@@ -118,56 +121,109 @@ def test_schedule_campaign_call_errors(manager, manager_client, rep_client, rep,
     assert response.status_code == 409
 
 
-def test_builder_preview_confirm_flow(manager_client, rep, agent, http):
+BUILDER_FORM = {
+    "name": "Builder",
+    "audience_kind": "filter",
+    "calling_hours_start": "09:00",
+    "calling_hours_end": "21:00",
+    "retry_owner": "scheduler",
+    "max_retries": 1,
+    "retry_gaps_minutes": "30,60",
+    "priority": 0,
+    "pace_per_minute": 10,
+    "max_concurrent": 5,
+}
+
+
+def test_builder_saves_a_draft_preview_reads_it_launch_flips_it(manager_client, rep, agent, http):
     LeadFactory.create_batch(2, assigned_to=rep)
-    form = {
-        "name": "Builder",
-        "agent": agent.pk,
-        "audience_kind": "filter",
-        "calling_hours_start": "09:00",
-        "calling_hours_end": "21:00",
-        "retry_owner": "scheduler",
-        "max_retries": 1,
-        "retry_gaps_minutes": "30,60",
-        "priority": 0,
-        "pace_per_minute": 10,
-        "max_concurrent": 5,
-    }
-    response = manager_client.post(reverse("callkaro:campaign_new"), form)
-    assert response.status_code == 302 and response.url == reverse("callkaro:campaign_preview")
+    response = manager_client.post(reverse("callkaro:campaign_new"), {**BUILDER_FORM, "agent": agent.pk})
+    draft = CallKaroCampaign.objects.get()
+    assert draft.status == CallKaroCampaign.Status.DRAFT and draft.retry_gaps_minutes == [30, 60]
+    assert response.status_code == 302 and response.url == reverse("callkaro:campaign_preview", args=[draft.pk])
+    assert "campaign_builder" not in manager_client.session  # no session state
     page = manager_client.get(response.url)
     assert page.status_code == 200
     assert page.context["preview"].eligible == 2
-    assert not CallKaroCampaign.objects.exists()
-    response = manager_client.post(reverse("callkaro:campaign_preview"))
+    assert not CallKaroCallLog.objects.exists() and len(http.calls) == 0
+    response = manager_client.post(reverse("callkaro:campaign_preview", args=[draft.pk]))
     campaign = CallKaroCampaign.objects.get()
+    assert campaign.pk == draft.pk and campaign.status == CallKaroCampaign.Status.RUNNING
     assert response.url == reverse("callkaro:campaign_detail", args=[campaign.pk])
-    assert campaign.retry_gaps_minutes == [30, 60] and campaign.total_leads == 2
+    assert campaign.batch_id == "batch-1" and campaign.total_leads == 2
+    # A second launch (a double click) changes nothing.
+    manager_client.post(reverse("callkaro:campaign_preview", args=[draft.pk]))
+    assert CallKaroCallLog.objects.count() == 2
 
 
-def test_builder_csv_upload(manager_client, agent, http):
+def test_builder_csv_upload(manager_client, agent, http, settings, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("leads.csv", b"phone,name\n9876543210,Asha\nbad,Bad\n", content_type="text/csv")
-    form = {
-        "name": "CSV",
-        "agent": agent.pk,
-        "audience_kind": "csv",
-        "csv_file": upload,
-        "calling_hours_start": "09:00",
-        "calling_hours_end": "21:00",
-        "retry_owner": "scheduler",
-        "max_retries": 0,
-        "priority": 0,
-        "pace_per_minute": 10,
-        "max_concurrent": 5,
-    }
+    form = {**BUILDER_FORM, "name": "CSV", "agent": agent.pk, "audience_kind": "csv", "csv_file": upload}
+    form.pop("retry_gaps_minutes")
     response = manager_client.post(reverse("callkaro:campaign_new"), form)
     assert response.status_code == 302
-    page = manager_client.get(reverse("callkaro:campaign_preview"))
+    draft = CallKaroCampaign.objects.get()
+    stored = Path(draft.audience_file.path)
+    assert stored.is_file() and stored.is_relative_to(Path(settings.MEDIA_ROOT))
+    assert draft.audience["file_name"] == "leads.csv"
+    page = manager_client.get(reverse("callkaro:campaign_preview", args=[draft.pk]))
     assert b"Line 3" in page.content
-    manager_client.post(reverse("callkaro:campaign_preview"))
-    assert CallKaroCampaign.objects.get().total_leads == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("callkaro:campaign_preview", args=[draft.pk]))
+    campaign = CallKaroCampaign.objects.get()
+    assert campaign.total_leads == 1 and not campaign.audience_file and not stored.exists()
+
+
+def test_a_draft_is_edited_in_the_builder_keeping_its_upload(manager_client, agent, http):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("leads.csv", b"phone\n9876543210\n", content_type="text/csv")
+    form = {**BUILDER_FORM, "agent": agent.pk, "audience_kind": "csv", "csv_file": upload}
+    manager_client.post(reverse("callkaro:campaign_new"), form)
+    draft = CallKaroCampaign.objects.get()
+    edit = reverse("callkaro:campaign_edit", args=[draft.pk])
+    page = manager_client.get(edit)
+    assert page.status_code == 200 and page.context["form"].initial["retry_gaps_minutes"] == "30,60"
+    form.pop("csv_file")
+    response = manager_client.post(edit, {**form, "name": "Renamed", "priority": 7})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.name, draft.priority, draft.status) == ("Renamed", 7, "draft") and draft.audience_file
+    assert CallKaroCampaign.objects.count() == 1
+
+
+def test_abandoned_drafts_are_listed_and_deletable_by_who_may_manage_them(
+    manager_client, rep_client, rep2_client, rep, agent, http
+):
+    agent.team_members.add(rep)
+    rep_client.post(reverse("callkaro:campaign_new"), {**BUILDER_FORM, "name": "Forgotten", "agent": agent.pk})
+    draft = CallKaroCampaign.objects.get()
+    delete = reverse("callkaro:campaign_delete", args=[draft.pk])
+    page = rep_client.get(reverse("callkaro:campaign_list"))
+    assert b"Forgotten" in page.content and b"Draft" in page.content and delete.encode() in page.content
+    assert rep_client.get(delete).status_code == 405  # POST only
+    assert rep2_client.post(delete).status_code == 404  # not theirs to see or delete
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(rep.user)
+    assert csrf_client.post(delete).status_code == 403  # CSRF
+    assert CallKaroCampaign.objects.filter(pk=draft.pk).exists()
+    assert rep_client.post(delete).status_code == 302
+    assert not CallKaroCampaign.objects.exists()
+
+
+def test_a_launched_campaign_is_not_deleted_as_a_draft(manager, manager_client, rep, agent, http):
+    LeadFactory(assigned_to=rep)
+    campaign = launch(manager.user, agent)
+    manager_client.post(reverse("callkaro:campaign_delete", args=[campaign.pk]))
+    assert CallKaroCampaign.objects.filter(pk=campaign.pk, status="running").exists()
+
+
+def test_a_failed_api_launch_leaves_no_draft(manager_client, rep, agent, http):
+    http.replace("POST", "https://callkaro.test/call/campaign", status=503, json={"message": "down"})
+    assert post_json(manager_client, CREATE, {"name": "x", "agent_id": "agent-1"}).status_code == 503
+    assert not CallKaroCampaign.objects.exists()
 
 
 def test_detail_page_live_fragment_and_buttons(manager, manager_client, rep, agent, http):
@@ -206,3 +262,29 @@ def test_the_list_shows_progress_to_managers(manager, manager_client, rep, agent
         b"Diwali" in page.content and reverse("callkaro:campaign_detail", args=[campaign.pk]).encode() in page.content
     )
     assert b'href="/campaigns/"' in page.content  # linked from the nav
+
+
+def test_deleting_a_csv_draft_removes_its_upload(manager_client, agent, http, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("leads.csv", b"phone\n9876543210\n", content_type="text/csv")
+    form = {**BUILDER_FORM, "agent": agent.pk, "audience_kind": "csv", "csv_file": upload}
+    manager_client.post(reverse("callkaro:campaign_new"), form)
+    draft = CallKaroCampaign.objects.get()
+    stored = Path(draft.audience_file.path)
+    assert stored.is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("callkaro:campaign_delete", args=[draft.pk]))
+    assert not CallKaroCampaign.objects.exists() and not stored.exists()
+
+
+def test_a_draft_is_launched_only_with_an_agent_the_launcher_may_use(rep, rep_client, agent, http):
+    LeadFactory(assigned_to=rep)
+    agent.team_members.add(rep)
+    rep_client.post(reverse("callkaro:campaign_new"), {**BUILDER_FORM, "agent": agent.pk})
+    draft = CallKaroCampaign.objects.get()
+    agent.team_members.remove(rep)  # unassigned while the draft waited
+    response = rep_client.post(reverse("callkaro:campaign_preview", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert response.status_code == 302 and draft.status == CallKaroCampaign.Status.DRAFT
+    assert not CallKaroCallLog.objects.exists() and len(http.calls) == 0
