@@ -15,14 +15,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.dnc import normalise_number
 from crm.models import Lead, LeadActivity, LeadSource, TeamMember
 from crm.selectors import lead_queryset_for, team_member_for
+from telephony import calls
+from telephony.status import CallStatus
 
-from ..models import CallKaroCallLog, CallKaroCampaign
+from ..models import CallKaroCampaign
 from .permissions import is_campaign_manager
 
 PHONE_COLUMNS = ("phone", "phone_number", "mobile", "number", "to_number")
@@ -101,16 +103,9 @@ def audience_filter_queryset(*, user: AbstractBaseUser, lead_filter: LeadFilter)
         qs = qs.filter(created_at__lt=end)
     if lead_filter.not_called_days:
         since = timezone.now() - dt.timedelta(days=lead_filter.not_called_days)
-        recent_ai = CallKaroCallLog.objects.filter(lead=OuterRef("pk"), created_at__gte=since).exclude(
-            status__in=["scheduled", "queued", "cancelled"]
-        )
-        qs = qs.filter(~Exists(recent_ai))
-        try:  # human calls count too, when the Acefone app is there
-            from acefone.models import AcefoneCallLog
-
-            qs = qs.filter(~Exists(AcefoneCallLog.objects.filter(lead=OuterRef("pk"), created_at__gte=since)))
-        except ImportError:  # pragma: no cover
-            pass
+        # A call of either provider counts; one not yet placed (or withdrawn) does not.
+        not_placed = [CallStatus.SCHEDULED, CallStatus.QUEUED, CallStatus.CANCELLED]
+        qs = qs.filter(~calls.lead_call_exists(since=since, exclude_statuses=not_placed))
     return qs
 
 
