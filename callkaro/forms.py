@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from crm.models import TeamMember
-from crm.views_call_panel import CallStartForm
+from telephony.forms import CallStartForm
 
 from .models import CallKaroAgent
 
