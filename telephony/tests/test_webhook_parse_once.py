@@ -121,3 +121,18 @@ def test_a_row_stored_before_events_were_kept_is_parsed_from_its_body(lead):
     call_command("reprocess_webhooks", "--all", stdout=StringIO())
     log.refresh_from_db()
     assert log.status == "completed"
+
+
+@pytest.mark.django_db
+def test_call_became_final_names_the_provider_and_the_call(client, lead, monkeypatch):
+    from telephony.tests.webhook_samples import final_receivers_only
+
+    seen = []
+
+    def receiver(sender, *, provider, call_log, **kwargs):
+        seen.append((sender, provider, call_log.pk, call_log.status))
+
+    final_receivers_only(monkeypatch, receiver)
+    log = make_ck_log(lead)
+    post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
+    assert seen == [(CallKaroProvider, "callkaro", log.pk, "completed")]
