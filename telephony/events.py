@@ -208,12 +208,13 @@ def call_final_process(*, provider: str, call_log_id: int) -> None:
     sender = type(get_provider(provider))
     for receiver, result in call_became_final.send_robust(sender=sender, provider=provider, call_log=log):
         if isinstance(result, Exception):
+            # send_robust has logged the traceback; this names the call it failed for.
             logger.error(
-                "Final-call receiver %s failed for %s call %s",
+                "Final-call receiver %s failed for %s call %s: %s",
                 getattr(receiver, "__qualname__", receiver),
                 provider,
                 call_log_id,
-                exc_info=result,
+                result,
             )
 
 
