@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
 
 from telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
 from telephony.errors import ProviderConfigError, ProviderUnsupported
@@ -17,8 +16,9 @@ from .client import AcefoneClient
 class AcefoneProvider(TelephonyProvider):
     name = "acefone"
     label = "Acefone (human)"
+    short_label = "Acefone"
+    kind_label = "Human"
     call_log_model = "acefone.AcefoneCallLog"
-    supports_scheduling = False
     config_template = "acefone/_config.html"
 
     def config_context(self) -> dict[str, Any]:
@@ -67,10 +67,23 @@ class AcefoneProvider(TelephonyProvider):
                 custom_identifier=request.call_log_id,
             )
 
-    def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:
-        from . import webhooks  # written beside this module; imported lazily
+    def parse_webhook(self, payload: Any) -> list[CallEvent]:
+        from . import webhooks  # imported lazily: the registry loads this class early
 
         return webhooks.parse_payload(payload)
+
+    def webhook_secrets(self) -> list[str]:
+        # Comma-separated, so a new secret can be added before the old one is removed.
+        return [s.strip() for s in settings.ACEFONE_WEBHOOK_SECRET.split(",") if s.strip()]
+
+    def credentials_missing(self) -> str:
+        return "" if settings.ACEFONE_API_TOKEN else "Acefone has no API token (ACEFONE_API_TOKEN)"
+
+    def reconcile_stuck_calls(self, *, call_logs: list[Any]) -> int:
+        """Settle stuck calls from Acefone's call-records API (its webhooks are optional)."""
+        from . import webhooks
+
+        return webhooks.call_records_reconcile(call_logs=call_logs)
 
     def call_records(self, from_date: Any, to_date: Any, page: int = 1, limit: int = 100) -> list[dict]:
         with self.client() as client:

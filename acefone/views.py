@@ -12,8 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm import selectors as crm_selectors
 from crm.models import Lead, TeamMember
-from crm.views_call_panel import CallStartForm, CallStartRefused, call_start_view
 from telephony.base import CallOptions
+from telephony.call_start import CallStartRefused
+from telephony.forms import CallStartForm
+from telephony.views import call_start_view
 
 #: Options only Call Karo has. Acefone cannot honour them, so asking for one is an error, never ignored.
 AI_ONLY_FIELDS = ("agent_id", "schedule_at", "number_of_retries", "gap_between_retries", "priority")
@@ -37,7 +39,7 @@ class AcefoneCallStartForm(CallStartForm):
 
 
 def _prepare(
-    request: HttpRequest, lead: Lead, member: TeamMember | None, data: dict[str, Any]
+    user: Any, lead: Lead, member: TeamMember | None, data: dict[str, Any]
 ) -> tuple[CallOptions, dict[str, Any]]:
     """Acefone rings the rep's own number first, so a rep without one cannot start a call."""
     if member is None or not member.acefone_agent_number:

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from crm.models import TeamMember
-from crm.views_call_panel import CallStartForm
+from telephony.forms import CallStartForm
 
 from . import options
 from .models import CallKaroAgent

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from django.http import HttpRequest
-
 from telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallResult, TelephonyProvider
 from telephony.errors import ProviderConfigError, ProviderUnsupported
 
@@ -17,8 +15,11 @@ from .options import CallKaroOptions
 class CallKaroProvider(TelephonyProvider):
     name = "callkaro"
     label = "Call Karo AI"
+    short_label = "Call Karo AI"
+    kind_label = "AI"
     call_log_model = "callkaro.CallKaroCallLog"
-    supports_scheduling = True
+    #: A rep whose AI call cannot be placed is offered a human call (docs/architecture.md, fallback).
+    fallback_provider = "acefone"
 
     def config(self):
         from .config import get_effective_config
@@ -78,10 +79,21 @@ class CallKaroProvider(TelephonyProvider):
                 options = dataclasses.replace(options, agent_id=self.config().default_agent_id)
             return client.outbound_call(to_number=request.to_number, options=options, metadata=metadata)
 
-    def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:
-        from . import webhooks  # written beside this module; imported lazily to keep the app loadable
+    def parse_webhook(self, payload: Any) -> list[CallEvent]:
+        from . import webhooks  # imported lazily: the registry loads this class early
 
         return webhooks.parse_payload(payload)
+
+    def webhook_secrets(self) -> list[str]:
+        from .config import get_effective_config_cached
+
+        # Cached for a few seconds in this process; a save on the config page clears it at once.
+        return get_effective_config_cached().webhook_secrets
+
+    def credentials_missing(self) -> str:
+        if not self.config().api_key:
+            return "Call Karo has no API key (CALLKARO_API_KEY or the configuration page)"
+        return ""
 
     def cancel_call(self, *, call_log: Any) -> None:
         """Withdraw a call handed to Call Karo with a schedule_at."""

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm import selectors as crm_selectors
 from crm.models import Lead, TeamMember
-from crm.views_call_panel import CallStartRefused, call_start_view
 from telephony.breaker import breaker_for
+from telephony.call_start import CallStartRefused
+from telephony.views import call_start_view
 
 from . import selectors
 from .config import get_effective_config
@@ -21,14 +22,14 @@ from .options import LIMITS, CallKaroOptions
 
 
 def _prepare(
-    request: HttpRequest, lead: Lead, member: TeamMember | None, data: dict[str, Any]
+    user: Any, lead: Lead, member: TeamMember | None, data: dict[str, Any]
 ) -> tuple[CallKaroOptions, dict[str, Any]]:
     """Resolve the agent the user may use (or the default); the form has already checked the limits."""
     default_id = get_effective_config().default_agent_id
     agent_id = data.get("agent_id") or default_id
     if not agent_id:
         raise CallStartRefused("Choose an AI agent: no default agent is configured.", status=400, field="agent_id")
-    agent = selectors.agent_usable_by(request.user, agent_id)
+    agent = selectors.agent_usable_by(user, agent_id)
     # The default may be an id known only from the environment (no row); any other id needs an
     # active agent row the user may use, and a disabled default is refused like any other.
     if agent is None and (agent_id != default_id or CallKaroAgent.objects.filter(agent_id=agent_id).exists()):

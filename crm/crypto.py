@@ -8,8 +8,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-
-from telephony.errors import ProviderConfigError
+from django.core.exceptions import ImproperlyConfigured
 
 
 class DecryptionError(Exception):
@@ -20,7 +19,7 @@ class DecryptionError(Exception):
 def _fernet(keys: tuple[str, ...], secret_key: str, debug: bool) -> MultiFernet:
     if not keys:
         if not debug:
-            raise ProviderConfigError(
+            raise ImproperlyConfigured(
                 "FIELD_ENCRYPTION_KEYS is not set. Generate one with "
                 '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.'
             )

@@ -63,7 +63,7 @@ def dnc_remove(*, number: Any) -> bool:
 
 
 def do_not_call_check(call_log: Any) -> str | None:
-    """Pre-dial check (``TELEPHONY_PRE_DIAL_CHECKS``): a listed number, or a lead flagged do-not-call."""
+    """Pre-dial check (registered in ``CrmConfig.ready``): a listed number, or a lead flagged do-not-call."""
     lead = getattr(call_log, "lead", None)
     if lead is not None and lead.do_not_call:
         return "Lead is marked do-not-call"

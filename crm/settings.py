@@ -226,7 +226,8 @@ ACEFONE_API_TOKEN = env.str("ACEFONE_API_TOKEN", default="")
 ACEFONE_CALLER_ID = env.str("ACEFONE_CALLER_ID", default="")
 ACEFONE_WEBHOOK_SECRET = env.str("ACEFONE_WEBHOOK_SECRET", default="")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
-# One entry per provider, keyed by its short name (as Django's CACHES).
+# One entry per provider, keyed by its short name (as Django's CACHES). The provider class is the only
+# extension point; other apps react to calls through telephony.signals and telephony.dial_checks.
 TELEPHONY_PROVIDERS = {
     "callkaro": {"BACKEND": "callkaro.provider.CallKaroProvider"},
     "acefone": {"BACKEND": "acefone.provider.AcefoneProvider"},
@@ -236,8 +237,6 @@ TELEPHONY_READ_TIMEOUT = env.float("TELEPHONY_READ_TIMEOUT", default=10.0)
 
 # --- Calling: telephony core, breaker, dispatch -------------------------------
 CELERY_BEAT_SCHEDULE_TELEPHONY: dict = {}
-# Dotted paths to ``check(call_log) -> str | None``, run just before each dial; a string skips it.
-TELEPHONY_PRE_DIAL_CHECKS = ["telephony.checks.lead_still_callable"]
 # Retries only where the provider provably did not take the request (refused, 429, 503).
 TELEPHONY_HTTP_RETRIES = env.int("TELEPHONY_HTTP_RETRIES", default=2)
 TELEPHONY_HTTP_BACKOFF = env.float("TELEPHONY_HTTP_BACKOFF", default=0.3)
@@ -248,6 +247,8 @@ ACEFONE_TIME_ZONE = env.str("ACEFONE_TIME_ZONE", default="Asia/Kolkata")
 # Provider sandboxes (mounted only when PROVIDER_SANDBOX is on). Faults may also be set at
 # runtime through the cache: telephony.sandbox.sandbox_faults_set(provider, **faults).
 SANDBOX_WEBHOOK_DELAY = env.float("SANDBOX_WEBHOOK_DELAY", default=2.0)
+# "celery": a task with a countdown; "thread": a timer in the web process (tests, where tasks run inline).
+SANDBOX_WEBHOOK_DELIVERY = env.str("SANDBOX_WEBHOOK_DELIVERY", default="celery")
 SANDBOX_DUPLICATE_RATE = env.float("SANDBOX_DUPLICATE_RATE", default=0.2)
 SANDBOX_OUTCOME_WEIGHTS = {
     "callkaro": {"connected": 6, "no_answer": 2, "rejected": 1, "voicemail": 1},
@@ -268,15 +269,6 @@ CALL_HISTORY_POLL_SECONDS = env.int("CALL_HISTORY_POLL_SECONDS", default=3)
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
 # A call not final this long after its expected end is reconciled (Acefone) or marked `unknown`.
 TELEPHONY_STUCK_CALL_MINUTES = env.int("TELEPHONY_STUCK_CALL_MINUTES", default=30)
-# How each provider's webhook body becomes CallEvents; used by the views and by reprocess_webhooks.
-TELEPHONY_WEBHOOK_PARSERS = {
-    "callkaro": "callkaro.webhooks.parse_payload",
-    "acefone": "acefone.webhooks.parse_payload",
-}
-# Dotted paths of ``reconcile(*, call_logs: list) -> int`` that settle stuck calls from a provider's records.
-TELEPHONY_STUCK_CALL_RECONCILERS = {"acefone": "acefone.webhooks.call_records_reconcile"}
-# Dotted paths of ``hook(call_log, provider: str) -> None``, run after commit when a call turns final.
-TELEPHONY_CALL_FINAL_HOOKS: list = []
 CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {
     "webhooks-rematch-unmatched": {
         "task": "telephony.webhook_events_rematch",
@@ -316,19 +308,11 @@ CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {
         "options": {"expires": CAMPAIGN_SCHEDULER_INTERVAL_SECONDS * 2},
     },
 }
-TELEPHONY_PRE_DIAL_CHECKS = [
-    *TELEPHONY_PRE_DIAL_CHECKS,
-    "crm.dnc.do_not_call_check",
-    "callkaro.campaigns.hooks.campaign_lead_eligible",
-]
-TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "callkaro.campaigns.hooks.on_call_final"]
 
 # --- Dashboard -----------------------------------------------------------------
 # Closed days come from the daily roll-up (reporting.services); a call of a closed day that turns
 # final marks its day dirty (counted live until the beat task rebuilds it).
 DASHBOARD_ROLLUP_REFRESH_SECONDS = env.float("DASHBOARD_ROLLUP_REFRESH_SECONDS", default=120.0)
-# TODO(merge): connect to telephony call_became_final in ReportingConfig.ready()
-TELEPHONY_CALL_FINAL_HOOKS = [*TELEPHONY_CALL_FINAL_HOOKS, "reporting.services.rollup_call_final"]
 CELERY_BEAT_SCHEDULE_DASHBOARD: dict = {
     "dashboard-rollup-refresh": {
         "task": "reporting.rollup_refresh",

@@ -11,6 +11,7 @@ from .settings import CACHES, DATABASES, REDIS_URL  # noqa: E402
 
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+SANDBOX_WEBHOOK_DELIVERY = "thread"  # tasks run inline here: a timer keeps the webhook after the API answer
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

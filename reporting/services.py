@@ -6,7 +6,7 @@ equals the live grouped queries (``reporting/tests/test_rollup.py`` checks it). 
 
 Keeping it right: a day is rebuilt whole (delete + insert in one transaction, one grouped query per
 provider) by ``rollup_days_rebuild``. A call of a closed day that turns final marks its day dirty
-(``rollup_call_final``, a ``TELEPHONY_CALL_FINAL_HOOKS`` hook); the beat task ``rollup_refresh`` rebuilds
+(``rollup_call_final``, a ``call_became_final`` receiver); the beat task ``rollup_refresh`` rebuilds
 dirty days, yesterday, days the beat missed, and days whose calls were updated since the last build
 (bulk updates that run no hook). Until then the reader counts any day that is not built or is dirty live
 (``rollup_clean_days``), so a figure is never stale, only slower for that day.
@@ -167,9 +167,9 @@ def rollup_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
     return result
 
 
-def rollup_call_final(call_log: Any, provider: str) -> None:
-    """Run when a call turns final (``TELEPHONY_CALL_FINAL_HOOKS``): a call of a closed day changed, so
-    that day is counted live until rebuilt."""
+def rollup_call_final(call_log: Any, provider: str, **_: Any) -> None:
+    """A ``call_became_final`` receiver: a call of a closed day changed, so that day is counted live
+    until rebuilt."""
     created = getattr(call_log, "created_at", None)
     if created is None:
         return

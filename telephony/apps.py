@@ -6,3 +6,8 @@ class TelephonyConfig(AppConfig):
 
     name = "telephony"
     verbose_name = "Telephony"
+
+    def ready(self) -> None:
+        from . import checks, dial_checks  # noqa: F401 - checks registers the system checks on import
+
+        dial_checks.register(dial_checks.lead_still_callable)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.http import HttpRequest
+from django.apps import apps
 
 
 @dataclass(frozen=True)
@@ -65,21 +65,31 @@ class CallEvent:
 
 
 class TelephonyProvider(ABC):
-    """A calling provider. The base class of each provider app's ``provider.py``.
+    """A calling provider: the base class of each provider app's ``provider.py``.
 
-    ``name`` keys its settings and its registry entry; ``call_log_model`` is the
-    ``app_label.Model`` of its call log, a subclass of ``telephony.models.BaseCallLog``.
+    The class is the only extension point of telephony (docs/architecture.md, "Extension points"):
+    dialling, webhook parsing, stuck-call reconciliation, its call-log model, its labels and the
+    provider a rep falls back to are all members here, found through ``TELEPHONY_PROVIDERS``.
     """
 
+    #: The short name: keys ``TELEPHONY_PROVIDERS``, the URL namespace and stored rows.
     name: ClassVar[str]
+    #: What a user reads, e.g. "Call Karo AI", "Acefone (human)".
     label: ClassVar[str]
+    #: The label without its kind, e.g. "Call Karo AI", "Acefone" ("Call with Acefone instead").
+    short_label: ClassVar[str]
+    #: The kind of call, e.g. "AI" or "Human": a label, never a key.
+    kind_label: ClassVar[str]
+    #: ``app_label.Model`` of its call log, a subclass of ``telephony.models.BaseCallLog``.
     call_log_model: ClassVar[str]
-    supports_scheduling: ClassVar[bool] = False
     #: The provider's fragment on the calling settings page (``/callkaro-config/``); "" shows none.
     config_template: ClassVar[str] = ""
+    #: The provider a rep is offered when this one is unavailable ("" for none).
+    fallback_provider: ClassVar[str] = ""
 
-    def __init__(self, **options: Any) -> None:
-        self.options = options
+    def call_log_class(self) -> type[Any]:
+        """The call-log model class (``call_log_model`` resolved)."""
+        return apps.get_model(self.call_log_model)
 
     def config_context(self) -> dict[str, Any]:
         """What ``config_template`` shows. The page asks every registered provider, so no app imports another."""
@@ -98,8 +108,26 @@ class TelephonyProvider(ABC):
         """Ask the provider to dial. Raises the errors in ``telephony.errors``."""
 
     @abstractmethod
-    def parse_webhook(self, request: HttpRequest, payload: Any) -> list[CallEvent]:
-        """Turn a provider webhook (already JSON-decoded into ``payload``) into events."""
+    def parse_webhook(self, payload: Any) -> list[CallEvent]:
+        """Turn a webhook body (already JSON-decoded) into events; raises ``WebhookPayloadError``.
+
+        Called once when the webhook arrives, and again only by ``reprocess_webhooks --reparse``.
+        """
+
+    @abstractmethod
+    def webhook_secrets(self) -> list[str]:
+        """Every webhook secret accepted now (several while one is being rotated)."""
+
+    @abstractmethod
+    def credentials_missing(self) -> str:
+        """Why this provider cannot place a call as configured, or "" (a system check shows it)."""
+
+    def reconcile_stuck_calls(self, *, call_logs: list[Any]) -> int:
+        """Settle calls stuck without a final webhook from the provider's own records; returns how many changed.
+
+        The default has no records to ask (Call Karo has no such endpoint): the caller marks them ``unknown``.
+        """
+        return 0
 
     def cancel_call(self, *, call_log: Any) -> None:  # noqa: B027 - optional hook
         """Withdraw a call already handed to the provider (a scheduled one). Optional."""

@@ -17,12 +17,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, Exists, Min, OuterRef, Q, QuerySet, Value
 
 from .models import BaseCallLog
-from .registry import _provider_class, provider_names
+from .registry import _provider_class, call_log_model, provider_names
 from .status import LIVE_STATUSES, PENDING_STATUSES
 
 #: A call that may still dial or talk: a second call to the same lead must wait for it.
@@ -35,11 +34,6 @@ Ranges = list[tuple[dt.datetime | None, dt.datetime]]
 def call_log_models() -> dict[str, type[BaseCallLog]]:
     """Every provider's call-log model, keyed by provider, in registry order."""
     return {name: call_log_model(name) for name in provider_names()}
-
-
-def call_log_model(provider: str) -> type[BaseCallLog]:
-    """The call-log model the provider class names (``TelephonyProvider.call_log_model``)."""
-    return apps.get_model(_provider_class(provider).call_log_model)
 
 
 def provider_labels() -> dict[str, str]:

@@ -17,13 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from . import calls
 from .base import CallEvent
-from .errors import ProviderConfigError
+from .event_json import event_from_json, event_to_json
 from .models import BaseCallLog, ProviderWebhookEvent
 from .payload import MAX_ID, WebhookPayloadError
+from .registry import call_log_model, get_provider, providers
+from .signals import call_became_final
 from .status import FINAL_STATUSES, CallStatus, can_transition
 
 logger = logging.getLogger(__name__)
@@ -58,22 +59,6 @@ _PROTECTED = {
 #: How far before a provider's start time our log may have been created (matching by number).
 MATCH_WINDOW_BEFORE = timedelta(minutes=30)
 MATCH_WINDOW_AFTER = timedelta(minutes=5)
-
-
-def call_log_model(provider: str) -> type[BaseCallLog]:
-    """The provider's call-log model (``calls.call_log_model``), as a configuration error if unknown."""
-    try:
-        return calls.call_log_model(provider)
-    except (ImportError, ProviderConfigError, AttributeError, LookupError, ValueError):
-        raise ProviderConfigError(f"No call-log model for provider {provider!r}") from None
-
-
-def webhook_parser(provider: str):
-    """``parse_payload(payload) -> list[CallEvent]`` of a provider, from TELEPHONY_WEBHOOK_PARSERS."""
-    try:
-        return import_string(settings.TELEPHONY_WEBHOOK_PARSERS[provider])
-    except KeyError:
-        raise ProviderConfigError(f"No webhook parser for provider {provider!r}") from None
 
 
 def _is_empty(value: Any) -> bool:
@@ -201,26 +186,16 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
         outcome = Outcome.APPLIED if changed else Outcome.STALE
         _record(webhook_event, outcome, pk)
         if advanced and log.is_final and (not was_final or "try_count" in changed):
-            transaction.on_commit(partial(_enqueue_final, provider, pk), robust=True)
+            # In the same process, once the apply has committed: no second queue message.
+            transaction.on_commit(partial(call_final_process, provider=provider, call_log_id=pk), robust=True)
     return outcome
 
 
-def _enqueue_final(provider: str, call_log_id: int) -> None:
-    from .tasks import call_final_followup
-
-    try:
-        # Nobody reads the follow-up's result: not asking for one saves a result-backend round trip.
-        call_final_followup.apply_async((provider, call_log_id), ignore_result=True)
-    except Exception:  # noqa: BLE001 - a broker outage must not skip the lead update
-        logger.exception("Could not enqueue the follow-up of %s call %s; running it inline", provider, call_log_id)
-        call_final_process(provider=provider, call_log_id=call_log_id)
-
-
 def call_final_process(*, provider: str, call_log_id: int) -> None:
-    """After a call turns final: update the lead from its outcome, then run every final-call hook.
+    """After a call turns final: update the lead from its outcome, then send ``call_became_final``.
 
-    Hooks may run more than once for a call (once per provider try that ends it), so they must
-    be idempotent; one failing hook does not stop the others.
+    Receivers may run more than once for a call (once per provider try that ends it), so they must
+    be idempotent; one failing receiver is logged and does not stop the others.
     """
     from .outcomes import call_outcome_apply
 
@@ -231,11 +206,17 @@ def call_final_process(*, provider: str, call_log_id: int) -> None:
         call_outcome_apply(call_log=log, provider=provider)
     except Exception:  # noqa: BLE001
         logger.exception("Lead update from %s call %s failed", provider, call_log_id)
-    for path in settings.TELEPHONY_CALL_FINAL_HOOKS:
-        try:
-            import_string(path)(log, provider)
-        except Exception:  # noqa: BLE001
-            logger.exception("Final-call hook %s failed for %s call %s", path, provider, call_log_id)
+    sender = type(get_provider(provider))
+    for receiver, result in call_became_final.send_robust(sender=sender, provider=provider, call_log=log):
+        if isinstance(result, Exception):
+            # send_robust has logged the traceback; this names the call it failed for.
+            logger.error(
+                "Final-call receiver %s failed for %s call %s: %s",
+                getattr(receiver, "__qualname__", receiver),
+                provider,
+                call_log_id,
+                result,
+            )
 
 
 def webhook_event_fail(*, webhook_event: ProviderWebhookEvent, error: BaseException | str) -> None:
@@ -250,16 +231,31 @@ def webhook_event_fail(*, webhook_event: ProviderWebhookEvent, error: BaseExcept
     webhook_event.outcome = Outcome.FAILED
 
 
-def webhook_event_reprocess(*, webhook_event: ProviderWebhookEvent) -> str:
-    """Parse a stored, authenticated event again and re-apply it: safe to repeat (forward only)."""
+def _reparse(webhook_event: ProviderWebhookEvent) -> CallEvent:
+    """Parse the stored raw body again (a parser fix), and keep the new event on the row."""
+    events = get_provider(webhook_event.provider).parse_webhook(json.loads(webhook_event.body))
+    if len(events) == 1:
+        event = events[0]
+    else:
+        event = next(e for e in events if e.dedup_key and e.dedup_key[:200] == webhook_event.dedup_key)
+    webhook_event.event = event_to_json(event)
+    ProviderWebhookEvent.objects.filter(pk=webhook_event.pk).update(event=webhook_event.event)
+    return event
+
+
+def webhook_event_reprocess(*, webhook_event: ProviderWebhookEvent, reparse: bool = False) -> str:
+    """Re-apply a stored, authenticated event: safe to repeat (forward only).
+
+    The event parsed when the webhook arrived is applied; ``reparse`` parses the raw body again
+    first (and so does a row stored before events were kept).
+    """
     if not webhook_event.is_authenticated or webhook_event.outcome in (Outcome.REJECTED, Outcome.DUPLICATE):
         return webhook_event.outcome
     try:
-        events = webhook_parser(webhook_event.provider)(json.loads(webhook_event.body))
-        if len(events) == 1:
-            event = events[0]
+        if reparse or webhook_event.event is None:
+            event = _reparse(webhook_event)
         else:
-            event = next(e for e in events if e.dedup_key and e.dedup_key[:200] == webhook_event.dedup_key)
+            event = event_from_json(webhook_event.event)
         return call_event_apply(provider=webhook_event.provider, event=event, webhook_event=webhook_event)
     except (ValueError, StopIteration, WebhookPayloadError) as exc:
         webhook_event_fail(webhook_event=webhook_event, error=f"Cannot parse the stored body: {exc}")
@@ -297,14 +293,9 @@ def webhook_event_apply_later(*, webhook_event: ProviderWebhookEvent) -> str:
     """Hand a freshly stored event to a worker, after commit; returns its outcome so far.
 
     The webhook answers once the raw event is stored: applying it (row lock, call update, lead
-    follow-up) is the worker's job. With eager Celery (unit tests) there is no worker and no
-    second connection, so the apply runs here and now and its outcome is returned. A lost task
-    leaves the row ``pending``; ``webhook_events_rematch`` applies it after ``PENDING_GRACE``.
+    follow-up) is the worker's job. A lost task leaves the row ``pending``;
+    ``webhook_events_rematch`` applies it after ``PENDING_GRACE``.
     """
-    from .tasks import webhook_event_apply
-
-    if webhook_event_apply.app.conf.task_always_eager:
-        return webhook_event_apply_pending(webhook_event_id=webhook_event.pk)
     transaction.on_commit(partial(_enqueue_apply, webhook_event.pk), robust=True)
     return Outcome.PENDING
 
@@ -339,20 +330,21 @@ def webhook_events_rematch(*, limit: int = 500, max_age: timedelta = timedelta(d
 def calls_stuck_settle(*, now=None) -> dict[str, int]:
     """Find calls not final long after they should have ended; reconcile or mark them ``unknown``.
 
-    A provider with a reconciler (TELEPHONY_STUCK_CALL_RECONCILERS) is asked first; what is still
-    stuck is marked ``unknown`` with a message, so a person sees it and checks it.
+    The provider's ``reconcile_stuck_calls`` is asked first; what is still stuck is marked
+    ``unknown`` with a message, so a person sees it and checks it.
     """
     from .status import LIVE_STATUSES
 
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.TELEPHONY_STUCK_CALL_MINUTES)
     counts = {"reconciled": 0, "marked_unknown": 0}
-    for provider, logs in calls.calls_stuck(cutoff=cutoff).items():
-        model = calls.call_log_model(provider)
-        reconciler = settings.TELEPHONY_STUCK_CALL_RECONCILERS.get(provider)
-        if logs and reconciler:
+    stuck = calls.calls_stuck(cutoff=cutoff)
+    for backend in providers():
+        model, provider = backend.call_log_class(), backend.name
+        logs = stuck.get(provider, [])
+        if logs:
             try:
-                counts["reconciled"] += import_string(reconciler)(call_logs=logs)
+                counts["reconciled"] += backend.reconcile_stuck_calls(call_logs=logs)
             except Exception:  # noqa: BLE001 - fall through to marking them for a person
                 logger.exception("Reconciling stuck %s calls failed", provider)
         message = (

@@ -60,6 +60,9 @@ class ProviderWebhookEvent(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict, blank=True, help_text="Secrets masked.")
     body = models.TextField(blank=True)
+    event = models.JSONField(
+        null=True, blank=True, help_text="The event parsed from the body on arrival; the worker applies it."
+    )
     is_authenticated = models.BooleanField(default=False)
     dedup_key = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)

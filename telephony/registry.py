@@ -1,8 +1,12 @@
-"""Maps a provider's short name to its class, from ``settings.TELEPHONY_PROVIDERS`` (like CACHES)."""
+"""Maps a provider's short name to its class, from ``settings.TELEPHONY_PROVIDERS`` (like CACHES).
+
+This is the one registry: everything a provider does is a member of its class (``telephony.base``).
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -26,8 +30,17 @@ def _provider_class(name: str) -> type[TelephonyProvider]:
 
 def get_provider(name: str) -> TelephonyProvider:
     """A fresh provider instance; it reads its credentials when it is used, not at import."""
-    entry = settings.TELEPHONY_PROVIDERS.get(name, {})
-    return _provider_class(name)(**entry.get("OPTIONS", {}))
+    return _provider_class(name)()
+
+
+def providers() -> list[TelephonyProvider]:
+    """Every configured provider, in settings order."""
+    return [get_provider(name) for name in provider_names()]
+
+
+def call_log_model(name: str) -> type[Any]:
+    """The call-log model of a provider (raises ProviderConfigError for an unknown name)."""
+    return get_provider(name).call_log_class()
 
 
 def provider_choices() -> list[tuple[str, str]]:

@@ -84,13 +84,13 @@ def sandbox_webhooks_post(url: str, payloads: list[dict]) -> list[int | None]:
 def schedule_webhooks(url: str, payloads: list[dict], *, delay: float | None = None) -> None:
     """Deliver after a short countdown (never a long ETA), as a Celery task.
 
-    With eager Celery (tests) there is no queue, so a timer thread stands in: the API
-    answer still goes out before the webhook, as with the real provider.
+    Where tasks run inline (tests), ``SANDBOX_WEBHOOK_DELIVERY = "thread"`` puts a timer thread
+    in the queue's place: the API answer still goes out before the webhook, as with the real provider.
     """
     from .tasks import sandbox_webhook_send_task
 
     delay = settings.SANDBOX_WEBHOOK_DELAY if delay is None else delay
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+    if settings.SANDBOX_WEBHOOK_DELIVERY == "thread":
         timer = threading.Timer(delay, sandbox_webhooks_post, args=(url, payloads))
         timer.daemon = True
         timer.start()

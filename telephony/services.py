@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from crm.logging import redact
 from crm.models import Lead, TeamMember
@@ -25,6 +22,7 @@ from crm.models import Lead, TeamMember
 from . import calls
 from .base import CallOptions
 from .breaker import breaker_for
+from .dial_checks import dial_skip_reason
 from .errors import (
     ProviderConfigError,
     ProviderOutcomeUnknown,
@@ -38,8 +36,6 @@ from .status import FINAL_STATUSES, PENDING_STATUSES, CallStatus
 logger = logging.getLogger("telephony.services")
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-#: Where a rep is sent when this provider is unavailable (docs/architecture.md, "A call's life": fallback).
-FALLBACK_PROVIDER = {"callkaro": "acefone"}
 
 
 class CallNotAllowed(Exception):
@@ -55,12 +51,16 @@ class CallNotAllowed(Exception):
 
 @dataclass
 class CallPlaceOutcome:
+    """What happened to a call. ``unavailable``: the provider (or its breaker) did not take it, and
+    ``fallback`` names the provider to offer instead (its ``fallback_provider``), if any."""
+
     call_log: Any
     provider: str
     ok: bool
     status: str
     message: str
     fallback: str | None = None
+    unavailable: bool = False
 
 
 @dataclass
@@ -68,9 +68,6 @@ class _DispatchResult:
     status: str
     message: str = ""
     unavailable: bool = False
-
-
-call_log_model = calls.call_log_model
 
 
 def _in_flight(lead: Lead) -> bool:
@@ -103,7 +100,7 @@ def call_place(
     if dispatch not in {"sync", "async"}:
         raise ValueError("dispatch must be 'sync' or 'async'")
     backend = get_provider(provider)
-    model = apps.get_model(backend.call_log_model)
+    model = backend.call_log_class()
     scheduled = options.schedule_at is not None and options.schedule_at > timezone.now()
 
     with transaction.atomic():
@@ -143,7 +140,7 @@ def call_place(
 
             transaction.on_commit(lambda: call_dispatch_task.delay(provider, call_log.pk))
 
-    fallback = None
+    fallback, unavailable = None, False
     if scheduled:
         message = f"Call scheduled for {timezone.localtime(options.schedule_at):%d %b %H:%M}"
     elif dispatch == "async":
@@ -152,9 +149,9 @@ def call_place(
         # The row is committed (or we are inside the caller's transaction): dial now, so the
         # rep sees the answer to the click.
         result = _dispatch(provider=provider, call_log_id=call_log.pk, interactive=True)
-        message = result.message
-        if result.unavailable:
-            fallback = FALLBACK_PROVIDER.get(provider)
+        message, unavailable = result.message, result.unavailable
+        if unavailable:
+            fallback = backend.fallback_provider or None
     call_log.refresh_from_db()
     ok = call_log.status not in {CallStatus.FAILED, CallStatus.CANCELLED, CallStatus.UNKNOWN}
     return CallPlaceOutcome(
@@ -164,6 +161,7 @@ def call_place(
         status=call_log.status,
         message=message or call_log.get_status_display(),
         fallback=fallback,
+        unavailable=unavailable,
     )
 
 
@@ -176,17 +174,9 @@ def call_dispatch(*, provider: str, call_log_id: int, interactive: bool = False)
     return _dispatch(provider=provider, call_log_id=call_log_id, interactive=interactive).status
 
 
-def _pre_dial_skip_reason(call_log: Any) -> str | None:
-    for path in getattr(settings, "TELEPHONY_PRE_DIAL_CHECKS", []):
-        reason = import_string(path)(call_log)
-        if reason:
-            return str(reason)
-    return None
-
-
 def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _DispatchResult:
     backend = get_provider(provider)
-    model = apps.get_model(backend.call_log_model)
+    model = backend.call_log_class()
     now = timezone.now()
     claimed = model.objects.filter(pk=call_log_id, status=CallStatus.QUEUED).update(
         status=CallStatus.DISPATCHING, updated_at=now
@@ -197,7 +187,7 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
         return _DispatchResult(status=current or "")
 
     call_log = model.objects.select_related("lead").get(pk=call_log_id)
-    reason = _pre_dial_skip_reason(call_log)
+    reason = dial_skip_reason(call_log)
     if reason:
         _finish(model, call_log_id, status=CallStatus.CANCELLED, skip_reason=reason[:200])
         return _DispatchResult(status=CallStatus.CANCELLED, message=f"Not dialled: {reason}")
@@ -272,7 +262,7 @@ def call_cancel(*, provider: str, call_log: Any) -> None:
     right now cannot be stopped (CallNotAllowed, code ``in_flight``).
     """
     backend = get_provider(provider)
-    model = apps.get_model(backend.call_log_model)
+    model = backend.call_log_class()
     now = timezone.now()
     if model.objects.filter(pk=call_log.pk, status__in=PENDING_STATUSES).update(
         status=CallStatus.CANCELLED, ended_at=now, updated_at=now

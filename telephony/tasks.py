@@ -33,15 +33,12 @@ def sandbox_webhook_send_task(url: str, payloads: list[dict]) -> list[int | None
     return sandbox_webhooks_post(url, payloads)
 
 
-@shared_task(name="telephony.call_final_followup", autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
-def call_final_followup(provider: str, call_log_id: int) -> None:
-    """Lead update and final-call hooks, off the webhook's answer path. Both are idempotent, so a retry is safe."""
-    events.call_final_process(provider=provider, call_log_id=call_log_id)
-
-
 @shared_task(name="telephony.webhook_event_apply", autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
 def webhook_event_apply(webhook_event_id: int) -> str:
-    """Apply a stored webhook event after the 200; a no-op unless it is still pending, so a retry is safe."""
+    """Apply a stored webhook event after the 200, then (after commit) its lead follow-up and ``call_became_final``.
+
+    A no-op unless the row is still pending, so a retry is safe.
+    """
     return events.webhook_event_apply_pending(webhook_event_id=webhook_event_id)
 
 

@@ -2,9 +2,10 @@
 
 Order of work (dj-stripe/anymail style): method, content type, size and JSON are checked before
 any database work; then the shared secret; then the raw event is stored with its de-duplication
-key (one INSERT; the unique index turns a concurrent copy into a 200 ``duplicate``) and answered
-200. Applying it (row lock, forward-only update, lead follow-up) runs in a Celery task enqueued
-after commit; a lost task leaves the row ``pending`` for the periodic re-match, and a failure
+key and its normalised event (one INSERT; the unique index turns a concurrent copy into a 200
+``duplicate``) and answered 200. The body is parsed here, once: a Celery task enqueued after commit
+applies the stored event (row lock, forward-only update), then runs the lead follow-up once that
+commits, in the same task. A lost task leaves the row ``pending`` for the periodic re-match, and a failure
 while applying is recorded on the stored row for ``reprocess_webhooks``.
 """
 
@@ -27,9 +28,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from .base import CallEvent
-from .events import webhook_event_apply_later, webhook_parser
+from .event_json import event_to_json
+from .events import webhook_event_apply_later
 from .models import ProviderWebhookEvent
 from .payload import WebhookPayloadError
+from .registry import get_provider
 
 logger = logging.getLogger(__name__)
 Outcome = ProviderWebhookEvent.Outcome
@@ -53,17 +56,17 @@ def _clean(text: str) -> str:
 
 @method_decorator([csrf_exempt, login_not_required], name="dispatch")
 class ProviderWebhookView(View):
-    """Subclasses set ``provider`` and ``get_secrets``; parsing comes from TELEPHONY_WEBHOOK_PARSERS."""
+    """Subclasses set ``provider``; secrets and parsing are members of its provider class."""
 
     provider: ClassVar[str]
     http_method_names = ["post"]
 
     def get_secrets(self) -> list[str]:
         """Every secret accepted now (several while one is being rotated)."""
-        raise NotImplementedError
+        return get_provider(self.provider).webhook_secrets()
 
     def parse_events(self, payload: Any) -> list[CallEvent]:
-        return webhook_parser(self.provider)(payload)
+        return get_provider(self.provider).parse_webhook(payload)
 
     # --- cheap checks --------------------------------------------------------------
     def _read_body(self, request: HttpRequest) -> bytes | JsonResponse:
@@ -187,6 +190,7 @@ class ProviderWebhookView(View):
         fields = {
             **stored,
             "body": text,
+            "event": event_to_json(event),
             "is_authenticated": True,
             "call_log_id": event.call_log_id,
             "provider_call_id": event.provider_call_id[:100],

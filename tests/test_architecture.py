@@ -134,8 +134,6 @@ RULES = {
 }
 #: Rules other branches of this round make true; the lead removes these marks after the merge.
 PENDING = {
-    "provider_apps_never_import_crm_views": "call start (form, result, rate limit) still lives in "
-    "crm/views_call_panel.py (it moves into telephony)",
 }
 
 

@@ -11,23 +11,24 @@ from django.utils import timezone
 
 from acefone.webhooks import WebhookPayloadError, parse_payload
 from crm.models import LeadActivity
-from crm.tests.webhook_samples import (
+from telephony.models import ProviderWebhookEvent
+from telephony.tests.webhook_samples import (
     ACEFONE_HANGUP,
     AF_SECRET,
     WebhookAuthSuite,
     acefone_hangup,
+    final_receivers_only,
     make_af_log,
     post_json,
 )
-from telephony.models import ProviderWebhookEvent
 
 URL = "/acefone-webhook/"
 
 
 @pytest.fixture(autouse=True)
-def _secret(settings):
+def _secret(settings, monkeypatch):
     settings.ACEFONE_WEBHOOK_SECRET = AF_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+    final_receivers_only(monkeypatch)
 
 
 class TestAcefoneWebhookAuth(WebhookAuthSuite):
@@ -106,7 +107,7 @@ def test_unrecognisable_payload_raises(payload):
 def test_hangup_applies_and_marks_the_lead_contacted(client, lead, django_capture_on_commit_callbacks):
     log = make_af_log(lead)
     with django_capture_on_commit_callbacks(execute=True):
-        assert post_json(client, URL, acefone_hangup(log.pk), token=AF_SECRET).status_code == 200
+        assert post_json(client, URL, acefone_hangup(log.pk), token=AF_SECRET, commit=False).status_code == 200
     log.refresh_from_db()
     assert (log.status, log.duration_seconds, log.billsec) == ("completed", 163, 163)
     assert log.provider_call_id == "1714657799.11930963" and log.call_uuid.startswith("5d7c2b1e")

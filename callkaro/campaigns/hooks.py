@@ -20,8 +20,8 @@ from .lifecycle import campaign_complete_if_done
 OPT_OUT_WORDS = ("do not call", "don't call", "dont call", "opt out", "opt-out", "opted out", "stop calling", "dnd")
 
 
-def on_call_final(call_log: Any, provider: str) -> None:
-    """``TELEPHONY_CALL_FINAL_HOOKS``: opt-outs to the do-not-call list, our retries, completion."""
+def on_call_final(call_log: Any, provider: str, **_: Any) -> None:
+    """A ``call_became_final`` receiver: opt-outs to the do-not-call list, our retries, completion."""
     if _looks_like_opt_out(call_log):
         try:
             dnc_add(
@@ -75,7 +75,7 @@ def _looks_like_opt_out(call_log: Any) -> bool:
 
 
 def campaign_lead_eligible(call_log: Any) -> str | None:
-    """Pre-dial check (``TELEPHONY_PRE_DIAL_CHECKS``): a skip reason, or None to dial.
+    """Pre-dial check (``telephony.dial_checks``): a skip reason, or None to dial.
 
     Runs before every campaign dial, so it stays at three small queries (the dispatcher has
     already loaded the lead; the creator's scope was fixed at launch).

@@ -54,8 +54,10 @@ def test_pre_dial_check_reports_listed_numbers_and_flagged_leads(rep):
     assert do_not_call_check(log) == "Lead is marked do-not-call"
 
 
-def test_the_check_is_registered_for_every_provider(settings):
-    assert "crm.dnc.do_not_call_check" in settings.TELEPHONY_PRE_DIAL_CHECKS
+def test_the_check_is_registered_for_every_provider():
+    from telephony import dial_checks
+
+    assert do_not_call_check in dial_checks.registered()
 
 
 @responses.activate

@@ -16,13 +16,13 @@ from django.urls import reverse
 from acefone.models import AcefoneCallLog
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from crm.tests.factories import LeadFactory
-from crm.tests.webhook_samples import CK_SECRET, call_ended, post_json
 from reporting import selectors
 from reporting.models import CallDailyRollup, CallRollupDay
 from reporting.periods import DashboardFilters, local_midnight, period_resolve
 from reporting.rollup import day_runs, rollup_clean_days
 from reporting.services import LAST_REFRESH_KEY, rollup_call_final, rollup_days_rebuild, rollup_refresh
 from telephony.status import CallStatus as S
+from telephony.tests.webhook_samples import CK_SECRET, call_ended, final_receivers_only, post_json
 
 IST = ZoneInfo("Asia/Kolkata")
 #: "Now" in every test: 27 Nov 2026, 12:00 IST.
@@ -197,10 +197,12 @@ def test_rebuild_is_idempotent(world):
     assert sorted(CallDailyRollup.objects.values_list("day", "provider", "outcome", "calls", "talk_seconds")) == rows
 
 
-def test_a_late_webhook_on_an_old_call_is_reflected(world, client, settings, django_capture_on_commit_callbacks):
-    """The final-call hook marks the day dirty (counted live at once); the beat task rebuilds it."""
+def test_a_late_webhook_on_an_old_call_is_reflected(
+    world, client, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The final-call receiver marks the day dirty (counted live at once); the beat task rebuilds it."""
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = ["reporting.services.rollup_call_final"]
+    final_receivers_only(monkeypatch, rollup_call_final)
     _build_all()
     old_day = TODAY - dt.timedelta(days=3)
     queued = world["calls"]["queued"]
@@ -209,7 +211,7 @@ def test_a_late_webhook_on_an_old_call_is_reflected(world, client, settings, dja
     with time_machine.travel(NOW, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             body = call_ended(queued.pk, call_duration=45)
-            assert post_json(client, "/callkaro-webhook/", body, token=CK_SECRET).status_code == 200
+            assert post_json(client, "/callkaro-webhook/", body, token=CK_SECRET, commit=False).status_code == 200
     queued.refresh_from_db()
     assert queued.status == S.COMPLETED
     assert CallRollupDay.objects.get(day=old_day).dirty_at is not None
@@ -300,7 +302,8 @@ def test_day_runs():
 
 
 def test_beat_schedule_and_hook_are_registered(settings):
-    from crm.settings import TELEPHONY_CALL_FINAL_HOOKS
+    from callkaro.provider import CallKaroProvider
+    from telephony.signals import call_became_final
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "reporting.rollup_refresh" in tasks
@@ -308,7 +311,8 @@ def test_beat_schedule_and_hook_are_registered(settings):
 
     app.loader.import_default_modules()
     assert "reporting.rollup_refresh" in app.tasks
-    assert "reporting.services.rollup_call_final" in TELEPHONY_CALL_FINAL_HOOKS
+    sync_receivers, _ = call_became_final._live_receivers(CallKaroProvider)
+    assert rollup_call_final in sync_receivers
 
 
 @pytest.mark.parametrize("period", ["7d", "all"])

@@ -20,6 +20,11 @@ def test_check_deploy_on_production_settings_has_no_warning():
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="crm.example.com",
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        # A production start-up needs each provider's credentials and webhook secret (telephony.checks).
+        CALLKARO_API_KEY="ck-key",
+        CALLKARO_WEBHOOK_SECRET="ck-webhook-secret",
+        ACEFONE_API_TOKEN="af-token",
+        ACEFONE_WEBHOOK_SECRET="af-webhook-secret",
     )
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

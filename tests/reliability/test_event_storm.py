@@ -18,6 +18,7 @@ from crm.models import Lead
 from telephony.base import CallEvent
 from telephony.events import call_event_apply
 from telephony.status import FINAL_STATUSES, CallStatus
+from telephony.tests.webhook_samples import final_receivers_only
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -35,8 +36,8 @@ LIVE_STEPS = [CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.UNKNOWN]
 
 
 @pytest.fixture(autouse=True)
-def _no_hooks(settings):
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+def _no_hooks(monkeypatch):
+    final_receivers_only(monkeypatch)
 
 
 def _scripts(rng: random.Random, sids: dict[int, str]) -> tuple[list[tuple[int, CallEvent]], dict[int, str]]:

@@ -26,7 +26,7 @@ from callkaro.config import get_effective_config
 from callkaro.models import CallKaroAgent, CallKaroCallLog
 from crm.models import Role
 from crm.tests.factories import LeadFactory, make_member
-from crm.tests.webhook_samples import acefone_hangup, call_ended
+from telephony.tests.webhook_samples import acefone_hangup, call_ended
 
 from .test_url_walk import EXPECTED, ROLES, url_names
 

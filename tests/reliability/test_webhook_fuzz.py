@@ -1,4 +1,4 @@
-"""Webhook fuzzing at the battery's scale, beyond ``crm/tests/test_webhook_properties.py``.
+"""Webhook fuzzing at the battery's scale, beyond ``telephony/tests/test_webhook_properties.py``.
 
 That module fuzzes random bodies; here the bodies are *real* provider envelopes with fields
 mutated, the headers and methods are fuzzed too, and the secret is presented in odd ways.
@@ -16,9 +16,17 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from crm.tests.webhook_samples import AF_SECRET, CK_SECRET, acefone_hangup, call_ended, make_af_log, make_ck_log
 from telephony.models import ProviderWebhookEvent
 from telephony.status import CallStatus, can_transition
+from telephony.tests.webhook_samples import (
+    AF_SECRET,
+    CK_SECRET,
+    acefone_hangup,
+    call_ended,
+    final_receivers_only,
+    make_af_log,
+    make_ck_log,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,10 +66,10 @@ content_types = st.sampled_from(
 
 
 @pytest.fixture(autouse=True)
-def _secrets(settings):
+def _secrets(settings, monkeypatch):
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
     settings.ACEFONE_WEBHOOK_SECRET = AF_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+    final_receivers_only(monkeypatch)
 
 
 def _body(url: str, ck, af, mutation: dict, wrap_list: bool) -> bytes:

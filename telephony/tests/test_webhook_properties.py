@@ -12,8 +12,17 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from crm.tests.factories import LeadFactory
-from crm.tests.webhook_samples import AF_SECRET, CK_SECRET, acefone_hangup, call_ended, make_af_log, make_ck_log
 from telephony.models import ProviderWebhookEvent
+from telephony.tests.webhook_samples import (
+    AF_SECRET,
+    CK_SECRET,
+    acefone_hangup,
+    call_ended,
+    final_receivers_only,
+    make_af_log,
+    make_ck_log,
+    post_json,
+)
 
 CK_URL, AF_URL = "/callkaro-webhook/", "/acefone-webhook/"
 HYPOTHESIS = hsettings(
@@ -37,10 +46,10 @@ AF_OUTCOMES = [
 
 
 @pytest.fixture(autouse=True)
-def _secrets(settings):
+def _secrets(settings, monkeypatch):
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
     settings.ACEFONE_WEBHOOK_SECRET = AF_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+    final_receivers_only(monkeypatch)
 
 
 def _ck_script(log, outcomes: list[int], noise: bool):
@@ -97,9 +106,7 @@ def test_shuffled_duplicated_events_end_in_the_forward_only_state(ck_calls, af_c
     copies = data.draw(st.lists(st.sampled_from(deliveries), max_size=len(deliveries) * 2), label="duplicates")
     order = data.draw(st.permutations(deliveries + copies), label="order")
     for url, secret, body in order:
-        response = client.post(
-            url, json.dumps(body), content_type="application/json", headers={"X-Webhook-Token": secret}
-        )
+        response = post_json(client, url, body, token=secret)
         assert response.status_code == 200, response.content
     for log, (status, try_count) in expectations:
         log.refresh_from_db()

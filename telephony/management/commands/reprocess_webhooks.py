@@ -1,4 +1,8 @@
-"""Re-apply stored, authenticated webhook events. Safe to run any number of times (forward only)."""
+"""Re-apply stored, authenticated webhook events. Safe to run any number of times (forward only).
+
+Each row's event, parsed when it arrived, is applied again; ``--reparse`` parses the raw body first
+(after a parser fix, say) and keeps the new event on the row.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ class Command(BaseCommand):
         which.add_argument("--all", action="store_true", help="Every authenticated, non-duplicate event.")
         parser.add_argument("--provider", default="", help="Only this provider (callkaro, acefone).")
         parser.add_argument("--limit", type=int, default=0, help="At most this many events.")
+        parser.add_argument(
+            "--reparse", action="store_true", help="Parse each stored raw body again instead of using its stored event."
+        )
 
     def handle(self, *args, **options):
         rows = ProviderWebhookEvent.objects.filter(is_authenticated=True).exclude(
@@ -39,7 +46,7 @@ class Command(BaseCommand):
             row = ProviderWebhookEvent.objects.filter(pk=pk).first()
             if row is None:
                 continue
-            outcome = webhook_event_reprocess(webhook_event=row)
+            outcome = webhook_event_reprocess(webhook_event=row, reparse=options["reparse"])
             counts[outcome] = counts.get(outcome, 0) + 1
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to do"
         self.stdout.write(f"Reprocessed {len(ids)} event(s) — {summary}")

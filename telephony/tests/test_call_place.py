@@ -224,6 +224,7 @@ def test_rejected_is_failed_with_the_providers_message(lead, rep):
     responses.post(f"{CK}/call/outbound", json={"status": "error", "message": "Agent does not exist"}, status=404)
     outcome = call_place(provider="callkaro", lead=lead, team_member=rep)
     assert outcome.status == CallStatus.FAILED and not outcome.ok and outcome.fallback is None
+    assert not outcome.unavailable  # refused, not down: no other provider is offered
     assert outcome.call_log.error_message == "Agent does not exist"
     assert "Agent does not exist" in outcome.message
 
@@ -241,7 +242,7 @@ def test_read_timeout_is_unknown_and_never_redialled(lead, rep):
 def test_unavailable_interactive_offers_acefone(lead, rep):
     responses.post(f"{CK}/call/outbound", json={"status": "error", "message": "boom"}, status=500)
     outcome = call_place(provider="callkaro", lead=lead, team_member=rep)
-    assert outcome.status == CallStatus.FAILED and outcome.fallback == "acefone"
+    assert outcome.status == CallStatus.FAILED and outcome.fallback == "acefone" and outcome.unavailable
     assert "unavailable" in outcome.call_log.error_message
     # the lead is free again: the rep can call it through Acefone in one click
     af_ok()
@@ -254,8 +255,17 @@ def test_fallback_when_the_breaker_is_open(lead, rep):
     for _ in range(3):
         breaker.record_failure()
     outcome = call_place(provider="callkaro", lead=lead, team_member=rep)
-    assert outcome.fallback == "acefone" and outcome.status == CallStatus.FAILED
+    assert outcome.fallback == "acefone" and outcome.status == CallStatus.FAILED and outcome.unavailable
     assert not responses.calls  # the open circuit spared the provider
+
+
+@responses.activate
+def test_an_unavailable_provider_without_a_fallback_says_so_itself(lead, rep):
+    """Acefone names no fallback provider: the outcome is unavailable, with nobody to offer."""
+    for _ in range(3):
+        breaker_for("acefone").record_failure()
+    outcome = call_place(provider="acefone", lead=lead, team_member=rep)
+    assert outcome.unavailable and outcome.fallback is None and outcome.status == CallStatus.FAILED
 
 
 @responses.activate

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import TestCase
 
 from acefone.models import AcefoneCallLog
 from callkaro.models import CallKaroCallLog
@@ -125,17 +126,25 @@ def make_af_log(lead, **fields: Any) -> AcefoneCallLog:
     return AcefoneCallLog.objects.create(lead=lead, **fields)
 
 
-def post_json(client, url: str, payload: Any, *, token: str | None = None, header: bool = True, **extra):
-    """POST ``payload`` as JSON; the token goes in X-Webhook-Token (or ?token= when ``header`` is False)."""
+def post_json(
+    client, url: str, payload: Any, *, token: str | None = None, header: bool = True, commit: bool = True, **extra
+):
+    """POST ``payload`` as JSON; the token goes in X-Webhook-Token (or ?token= when ``header`` is False).
+
+    With ``commit`` (the default) what waits for the request's commit runs too, as in production:
+    the apply task (inline, tasks run eagerly in tests) and then the call's follow-up.
+    """
     body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
     headers = dict(extra.pop("headers", {}))
     if token is not None and header:
         headers["X-Webhook-Token"] = token
     if token is not None and not header:
         url = f"{url}?token={token}"
-    return client.post(
-        url, data=body, content_type=extra.pop("content_type", "application/json"), headers=headers, **extra
-    )
+    content_type = extra.pop("content_type", "application/json")
+    if not commit:
+        return client.post(url, data=body, content_type=content_type, headers=headers, **extra)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url, data=body, content_type=content_type, headers=headers, **extra)
 
 
 class WebhookAuthSuite:
@@ -159,7 +168,7 @@ class WebhookAuthSuite:
 
     def test_valid_token_in_header_applies(self, client, good_body, the_log, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
-            response = post_json(client, self.url, good_body, token=self.secret)
+            response = post_json(client, self.url, good_body, token=self.secret, commit=False)
         assert response.status_code == 200, response.content
         the_log.refresh_from_db()
         assert the_log.status == "completed"
@@ -234,3 +243,25 @@ class WebhookAuthSuite:
 
     def clear_secrets(self, settings) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+def final_receivers_only(monkeypatch: pytest.MonkeyPatch, *receivers: Any) -> None:
+    """For one test, ``call_became_final`` reaches only ``receivers`` (none: the project's own are off)."""
+    from telephony.signals import call_became_final
+
+    monkeypatch.setattr(call_became_final, "receivers", [])
+    monkeypatch.setattr(call_became_final, "sender_receivers_cache", {})
+    for receiver in receivers:
+        call_became_final.connect(receiver, weak=False)
+
+
+def stored_outcome(response, index: int = 0) -> str:
+    """The outcome of the ``index``-th event a webhook response stored (the response itself says ``pending``)."""
+    return ProviderWebhookEvent.objects.get(pk=response.json()["events"][index]["id"]).outcome
+
+
+def final_followups(callbacks: list) -> list:
+    """The captured on-commit callbacks that are a call's end-of-call follow-up."""
+    from telephony.events import call_final_process
+
+    return [c for c in callbacks if getattr(c, "func", None) is call_final_process]

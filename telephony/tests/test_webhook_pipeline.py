@@ -10,27 +10,35 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from crm.tests.webhook_samples import CK_SECRET, call_ended, make_af_log, make_ck_log, post_json
 from telephony import tasks as webhook_tasks
 from telephony.events import call_event_apply
 from telephony.models import ProviderWebhookEvent
+from telephony.tests.webhook_samples import (
+    CK_SECRET,
+    call_ended,
+    final_receivers_only,
+    make_af_log,
+    make_ck_log,
+    post_json,
+    stored_outcome,
+)
 
 URL = "/callkaro-webhook/"
 HOOK_CALLS: list[tuple[int, str]] = []
 
 
-def record_hook(call_log, provider: str) -> None:
+def record_hook(call_log, provider: str, **_) -> None:
     HOOK_CALLS.append((call_log.pk, provider))
 
 
-def broken_hook(call_log, provider: str) -> None:
+def broken_hook(call_log, provider: str, **_) -> None:
     raise RuntimeError("a hook that fails")
 
 
 @pytest.fixture(autouse=True)
-def _settings(settings):
+def _settings(settings, monkeypatch):
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+    final_receivers_only(monkeypatch)
     HOOK_CALLS.clear()
 
 
@@ -99,7 +107,7 @@ def test_a_failure_while_applying_is_kept_and_answered_200(client, lead, monkeyp
 
     monkeypatch.setattr("telephony.events._apply_to_log", explode)
     response = post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
-    assert response.status_code == 200 and response.json()["events"][0]["outcome"] == "failed"
+    assert response.status_code == 200 and stored_outcome(response) == "failed"
     row = ProviderWebhookEvent.objects.get()
     assert row.outcome == "failed" and "database hiccup" in row.error
     log.refresh_from_db()
@@ -121,26 +129,27 @@ def test_an_unrecognised_but_authentic_body_is_stored_as_failed(client):
 
 @pytest.mark.django_db
 def test_final_hooks_run_once_after_commit_and_a_broken_one_does_not_stop_the_rest(
-    client, lead, settings, django_capture_on_commit_callbacks
+    client, lead, monkeypatch, django_capture_on_commit_callbacks
 ):
-    settings.TELEPHONY_CALL_FINAL_HOOKS = [f"{__name__}.broken_hook", f"{__name__}.record_hook"]
+    final_receivers_only(monkeypatch, broken_hook, record_hook)
     log = make_ck_log(lead)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
+        post_json(client, URL, call_ended(log.pk), token=CK_SECRET, commit=False)
     assert HOOK_CALLS == []  # nothing runs before the commit
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):  # the commit: the apply task, then its follow-up
+        for callback in callbacks:
+            callback()
     assert HOOK_CALLS == [(log.pk, "callkaro")]
     with django_capture_on_commit_callbacks(execute=True):
-        post_json(client, URL, call_ended(log.pk, call_duration=99), token=CK_SECRET)  # a copy: no re-run
+        post_json(client, URL, call_ended(log.pk, call_duration=99), token=CK_SECRET, commit=False)  # a copy: no re-run
     assert HOOK_CALLS == [(log.pk, "callkaro")]
 
 
 @pytest.mark.django_db
-def test_non_final_event_runs_no_hooks(lead, settings, django_capture_on_commit_callbacks):
+def test_non_final_event_runs_no_hooks(lead, monkeypatch, django_capture_on_commit_callbacks):
     from telephony.base import CallEvent
 
-    settings.TELEPHONY_CALL_FINAL_HOOKS = [f"{__name__}.record_hook"]
+    final_receivers_only(monkeypatch, record_hook)
     log = make_af_log(lead)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         outcome = call_event_apply(
@@ -194,14 +203,12 @@ def test_beat_schedule_registers_the_webhook_tasks(settings):
 
 
 @pytest.mark.django_db
-def test_the_configured_final_hooks_run_cleanly(client, lead, settings, caplog, django_capture_on_commit_callbacks):
-    """With the project's own TELEPHONY_CALL_FINAL_HOOKS (the campaign one among them)."""
-    from crm.settings import TELEPHONY_CALL_FINAL_HOOKS
-
-    settings.TELEPHONY_CALL_FINAL_HOOKS = TELEPHONY_CALL_FINAL_HOOKS
+def test_the_configured_final_hooks_run_cleanly(client, lead, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    """With the project's own ``call_became_final`` receivers (the campaign one among them)."""
+    monkeypatch.undo()  # the autouse fixture switched them off
     log = make_ck_log(lead)
     with django_capture_on_commit_callbacks(execute=True):
-        assert post_json(client, URL, call_ended(log.pk), token=CK_SECRET).status_code == 200
+        assert post_json(client, URL, call_ended(log.pk), token=CK_SECRET, commit=False).status_code == 200
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     lead.refresh_from_db()
     assert lead.stage == "interested"
@@ -218,7 +225,7 @@ def test_with_a_real_queue_the_answer_comes_once_stored_and_the_task_applies_it(
     app.conf.task_always_eager = False
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = post_json(client, URL, call_ended(log.pk), token=CK_SECRET)
+            response = post_json(client, URL, call_ended(log.pk), token=CK_SECRET, commit=False)
     finally:
         app.conf.task_always_eager = True
     row = ProviderWebhookEvent.objects.get()

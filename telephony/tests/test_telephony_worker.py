@@ -29,7 +29,7 @@ def test_async_call_through_a_real_worker_ends_with_the_webhook(live_server, set
     }
     for name, value in values.items():
         setattr(settings, name, value)
-    settings.ROOT_URLCONF = "crm.tests.test_telephony_e2e"
+    settings.ROOT_URLCONF = "telephony.tests.test_telephony_e2e"
     settings.PROVIDER_SANDBOX = True
     settings.SANDBOX_WEBHOOK_DELAY = 0.5
     settings.SANDBOX_DUPLICATE_RATE = 0

@@ -12,15 +12,15 @@ from django.test import Client
 
 from crm.models import LeadActivity
 from crm.tests.factories import LeadFactory
-from crm.tests.webhook_samples import CK_SECRET, call_ended, make_ck_log
 from telephony.models import ProviderWebhookEvent
+from telephony.tests.webhook_samples import CK_SECRET, call_ended, final_receivers_only, make_ck_log
 
 THREADS = 8
 HOOK_CALLS: list[int] = []
 _hook_lock = threading.Lock()
 
 
-def counting_hook(call_log, provider: str) -> None:
+def counting_hook(call_log, provider: str, **_) -> None:
     with _hook_lock:
         HOOK_CALLS.append(call_log.pk)
 
@@ -55,9 +55,9 @@ def _post_all(bodies: list[dict]) -> list[int]:
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_same_event_from_many_threads_is_applied_once(settings):
+def test_same_event_from_many_threads_is_applied_once(settings, monkeypatch):
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = [f"{__name__}.counting_hook"]
+    final_receivers_only(monkeypatch, counting_hook)
     HOOK_CALLS.clear()
     lead = LeadFactory()
     log = make_ck_log(lead)
@@ -81,9 +81,9 @@ def test_same_event_from_many_threads_is_applied_once(settings):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_different_tries_racing_end_at_the_latest_try(settings):
+def test_different_tries_racing_end_at_the_latest_try(settings, monkeypatch):
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
+    final_receivers_only(monkeypatch)
     log = make_ck_log(LeadFactory())
     bodies = [
         call_ended(log.pk, try_count=t, hangup_reason="USER_UNAVAILABLE" if t < 3 else "CLIENT_INITIATED")
@@ -102,7 +102,6 @@ def test_the_event_is_applied_and_the_lead_updated_in_a_real_worker_after_the_an
     from tests.workers import start_worker, stop, wait_for
 
     settings.CALLKARO_WEBHOOK_SECRET = CK_SECRET
-    settings.TELEPHONY_CALL_FINAL_HOOKS = []
     lead = LeadFactory()
     log = make_ck_log(lead)
     app.conf.task_always_eager = False

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crm.models import LeadActivity, LeadStage
-from crm.tests.webhook_samples import make_af_log, make_ck_log
 from telephony.models import CallOutcomeRule
 from telephony.outcomes import DEFAULT_RULES, call_outcome_apply, outcome_rules, outcome_rules_seed
+from telephony.tests.webhook_samples import make_af_log, make_ck_log
 
 pytestmark = pytest.mark.django_db
 
