@@ -31,7 +31,9 @@ class ConfigForm(forms.Form):
     clear_verify_token = forms.BooleanField(label="Remove the saved verify token", required=False)
     page_access_token = _secret_field("Page access token (long-lived)")
     clear_page_access_token = forms.BooleanField(label="Remove the saved page token", required=False)
-    graph_base_url = forms.URLField(label="Graph API base URL (with its version)", max_length=200)
+    graph_base_url = forms.URLField(
+        label="Graph API base URL (with its version)", max_length=200, assume_scheme="https"
+    )
     backfill_interval = forms.IntegerField(label="Backfill every (seconds)", min_value=60, max_value=86400)
     speed_to_lead_agent_id = forms.CharField(
         label="Speed-to-lead Call Karo agent id",
