@@ -59,7 +59,8 @@ def test_a_lead_is_created_with_ad_names_answers_and_source():
     assert delivery_fetch(delivery_id=stored().pk) == "created"
     lead = Lead.objects.get()
     assert lead.source == LeadSource.META_INSTAGRAM
-    assert (lead.meta_campaign_name, lead.meta_adset_name, lead.meta_ad_name) == ("Launch", "Bengaluru 25-45", "Video ad")
+    names = (lead.meta_campaign_name, lead.meta_adset_name, lead.meta_ad_name)
+    assert names == ("Launch", "Bengaluru 25-45", "Video ad")
     assert lead.meta_form_name == "2BHK enquiry" and lead.form_answers["budget"] == "1 crore"
     assert lead.email == "asha@example.com" and lead.city == "Pune"
     assert lead.meta_created_at is not None
