@@ -123,6 +123,8 @@ def delivery_fetch(*, delivery_id: int) -> str:
     if not _claim(delivery_id, timezone.now()):
         return MetaLeadDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first() or ""
     delivery = MetaLeadDelivery.objects.get(pk=delivery_id)
+    if delivery.form_id:
+        form_for(delivery.form_id)  # known to the backfill even if this read fails
     try:
         with graph_client() as client:
             data = client.lead(delivery.leadgen_id)
