@@ -21,7 +21,7 @@ from telephony.errors import ProviderConfigError, TelephonyError
 from .config import get_effective_config
 from .mapping import graph_time
 from .models import MetaForm, MetaLeadDelivery
-from .services import delivery_apply, form_name_fill, graph_client, graph_error_record
+from .services import FETCH_LEASE, delivery_apply, form_name_fill, graph_client, graph_error_record
 
 logger = logging.getLogger("metaleads.backfill")
 Status = MetaLeadDelivery.Status
@@ -55,6 +55,7 @@ def _apply_seen(form: MetaForm, data: dict[str, Any]) -> bool:
                 via=MetaLeadDelivery.Via.BACKFILL,
                 status=Status.FETCHING,
                 attempts=1,
+                next_attempt_at=timezone.now() + FETCH_LEASE,  # a crash below leaves it to the sweep
                 raw=data,
             )
     except IntegrityError:
@@ -62,7 +63,7 @@ def _apply_seen(form: MetaForm, data: dict[str, Any]) -> bool:
         delivery = MetaLeadDelivery.objects.get(leadgen_id=leadgen_id)
         claimed = MetaLeadDelivery.objects.filter(
             pk=delivery.pk, status__in=[Status.PENDING, Status.FAILED, Status.GAVE_UP]
-        ).update(status=Status.FETCHING)
+        ).update(status=Status.FETCHING, next_attempt_at=timezone.now() + FETCH_LEASE)
         if not claimed:
             return False
     delivery_apply(delivery=delivery, data=data, form=form)

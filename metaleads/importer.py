@@ -11,6 +11,9 @@ import io
 import itertools
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from crm.models import LeadSource
 
 from .intake import import_form, lead_intake
@@ -82,6 +85,14 @@ def table_read(*, name: str, data: bytes) -> Table:
     return Table(headers=rows[0], rows=rows[1:])
 
 
+def _email_ok(email: str) -> bool:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
 def leads_import(*, table: Table, columns: dict[str, int | None], source: str, form: MetaForm | None) -> ImportReport:
     """Create or merge one lead per row. ``columns`` maps name/phone/email/city to a column index."""
     report = ImportReport()
@@ -104,12 +115,16 @@ def leads_import(*, table: Table, columns: dict[str, int | None], source: str, f
         if not valid:
             report.bad.append((line, f"{raw_phone!r} is not a valid phone number"))
             continue
+        email = value(row, "email")
+        if email and not _email_ok(email):
+            report.bad.append((line, f"{email!r} is not a valid email address"))
+            continue
         answers = {h or f"column_{i + 1}": (row[i] if i < len(row) else "") for i, h in enumerate(table.headers)}
         mapped = MappedLead(
             name=name[:160],
             phone=phone,
             phone_valid=True,
-            email=value(row, "email")[:254],
+            email=email[:254],
             city=value(row, "city")[:80],
             source=source,
             answers=answers,

@@ -90,8 +90,16 @@ def deliveries_store(*, changes: list[LeadgenChange]) -> tuple[int, int]:
             duplicates += 1
             continue
         stored += 1
-        transaction.on_commit(lambda pk=row.pk: delivery_fetch_task.delay(pk))
+        transaction.on_commit(lambda pk=row.pk: _enqueue_fetch(delivery_fetch_task, pk))
     return stored, duplicates
+
+
+def _enqueue_fetch(task: Any, delivery_id: int) -> None:
+    """A broker hiccup must not fail the webhook: the stored row is swept up by the beat task."""
+    try:
+        task.delay(delivery_id)
+    except Exception:  # noqa: BLE001 - the row is durable; deliveries_due() finds it within minutes
+        logger.exception("Could not enqueue the fetch of Meta delivery %s; the sweep will", delivery_id)
 
 
 # --- the worker's part -------------------------------------------------------------------------
@@ -170,8 +178,17 @@ def delivery_apply(*, delivery: MetaLeadDelivery, data: dict[str, Any], form: Me
             processed_at=timezone.now(),
         )
         if created:
-            speed_to_lead_start(lead=lead, now=timezone.now())
+            _speed_to_lead_safely(lead)
     return status
+
+
+def _speed_to_lead_safely(lead: Lead) -> None:
+    """A failure to start the call must never cost the lead itself: it is logged, the lead stays."""
+    try:
+        with transaction.atomic():
+            speed_to_lead_start(lead=lead, now=timezone.now())
+    except Exception:  # noqa: BLE001
+        logger.exception("Speed-to-lead could not start for lead %s", lead.pk)
 
 
 def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> list[int]:

@@ -21,6 +21,7 @@ CSV = (
     "Ravi Kumar,12345,,,\n"
     "Meena Iyer,+919812345604,,Chennai,\n"
     "Dup Person,9812345699,,,\n"
+    "Bad Mail,9812345606,not-an-email,,\n"
 )
 
 
@@ -51,6 +52,7 @@ def test_a_csv_is_mapped_imported_and_bad_rows_reported_by_line(manager_client, 
     assert "2 lead(s) created, 1 merged" in body
     assert "Line 3: name and phone are required" in body
     assert "Line 4: &#x27;12345&#x27; is not a valid phone number" in body
+    assert "Line 7: &#x27;not-an-email&#x27; is not a valid email address" in body
     asha = Lead.objects.get(name="Asha Rao")
     assert str(asha.phone) == "+919812345601" and asha.city == "Pune" and asha.source == "csv_import"
     assert asha.form_answers["Budget"] == "1 crore"

@@ -145,3 +145,17 @@ def test_a_lead_on_the_do_not_call_list_is_not_called(rep):
     # Stored, then cancelled by the pre-dial check (the shared do-not-call list) before any dial.
     assert log is None or log.status in {"queued", "cancelled"}
     assert not any(c.request.url.startswith(CALLKARO) for c in responses.calls)
+
+
+@time_machine.travel(datetime(2026, 11, 30, 11, 0, tzinfo=IST), tick=False)
+@responses.activate
+def test_a_failure_to_start_the_call_never_costs_the_lead(rep, monkeypatch):
+    from metaleads import services
+
+    def broken(**kwargs):
+        raise RuntimeError("bug in the dialler")
+
+    monkeypatch.setattr(services, "speed_to_lead_start", broken)
+    mock_form_name()
+    assert arrive("L1") == "created"
+    assert MetaLeadDelivery.objects.get().lead is not None

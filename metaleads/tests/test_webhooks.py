@@ -150,3 +150,24 @@ def test_other_fields_are_ignored():
 
 def test_only_get_and_post_are_allowed(meta_client):
     assert meta_client.put(URL).status_code == 405
+
+
+def test_an_over_large_body_is_refused_before_anything_is_stored(meta_client, settings):
+    settings.WEBHOOK_MAX_BYTES = 100
+    assert post(meta_client, delivery([f"L{i}" for i in range(20)])).status_code == 413
+    assert not MetaLeadDelivery.objects.exists() and not MetaWebhookRejection.objects.exists()
+
+
+def test_a_broker_failure_still_answers_200_and_leaves_the_row_for_the_sweep(
+    meta_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from metaleads import tasks
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.delivery_fetch_task, "delay", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = post(meta_client, delivery(["L1"]))
+    assert resp.status_code == 200
+    assert MetaLeadDelivery.objects.get().status == "pending"
