@@ -39,9 +39,10 @@ def config_row() -> MetaLeadsConfig | None:
 
 
 def config_row_for_update() -> MetaLeadsConfig:
+    """The one row, locked; made on first use (``get_or_create`` on a fixed key, so never twice)."""
     row = config_row()
     if row is None:
-        row = MetaLeadsConfig.objects.create()
+        row, _ = MetaLeadsConfig.objects.get_or_create(pk=1)
     return MetaLeadsConfig.objects.select_for_update().get(pk=row.pk)
 
 

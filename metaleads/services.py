@@ -238,6 +238,7 @@ def speed_to_lead_decide(lead: Lead, now: datetime) -> SpeedToLeadDecision:
     return SpeedToLeadDecision(allowed=True, window_opening=opening, reason="outside calling hours")
 
 
+@transaction.atomic
 def speed_to_lead_start(*, lead: Lead, now: datetime) -> SpeedToLeadCall | None:
     """Call a new lead with the configured AI agent, at once or at the window's opening.
 
@@ -250,6 +251,11 @@ def speed_to_lead_start(*, lead: Lead, now: datetime) -> SpeedToLeadCall | None:
     if not config.speed_to_lead_on:
         return None
     decision = speed_to_lead_decide(lead, now)
+    held = decision.allowed and not decision.dial_now
+    if held:
+        # Held until the caller's transaction ends: calls held for the opening take their slots one
+        # at a time, in arrival order, and every earlier holder's row is committed and counted.
+        config_row_for_update()
     try:
         with transaction.atomic():
             row = SpeedToLeadCall.objects.create(lead=lead, window_opening=decision.window_opening)
@@ -259,9 +265,8 @@ def speed_to_lead_start(*, lead: Lead, now: datetime) -> SpeedToLeadCall | None:
         SpeedToLeadCall.objects.filter(pk=row.pk).update(outcome=f"Not called: {decision.reason}"[:200])
         return row
     dial_at = None
-    if not decision.dial_now:
-        config_row_for_update()  # serialises the slot count below: arrival order, no shared slot
-        earlier = SpeedToLeadCall.objects.filter(window_opening=decision.window_opening, pk__lt=row.pk).count()
+    if held:
+        earlier = SpeedToLeadCall.objects.filter(window_opening=decision.window_opening).exclude(pk=row.pk).count()
         dial_at = decision.window_opening + timedelta(seconds=settings.SPEED_TO_LEAD_PACE_SECONDS * earlier)
     answers = lead.form_answers or {}
     metadata = {key: answers.get(key, "") for key in config.metadata_answer_keys}

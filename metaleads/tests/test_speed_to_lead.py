@@ -159,3 +159,41 @@ def test_a_failure_to_start_the_call_never_costs_the_lead(rep, monkeypatch):
     mock_form_name()
     assert arrive("L1") == "created"
     assert MetaLeadDelivery.objects.get().lead is not None
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_leads_held_at_night_from_many_threads_get_distinct_slots_on_postgresql(meta_settings):
+    """Concurrent night-time leads: the config row's lock gives each its own slot after the opening."""
+    import threading
+
+    from django.db import connection
+
+    from crm.models import Role
+    from crm.tests.factories import make_member
+
+    make_member(Role.REP, name="Night rep")
+    leads = [LeadFactory(phone=f"+9198123450{n:02d}") for n in range(12)]
+    barrier = threading.Barrier(len(leads))
+    errors: list[BaseException] = []
+    now = datetime(2026, 11, 30, 23, 0, tzinfo=IST)
+
+    def worker(lead) -> None:
+        try:
+            barrier.wait(timeout=30)
+            speed_to_lead_start(lead=lead, now=now)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with time_machine.travel(now, tick=True):
+        threads = [threading.Thread(target=worker, args=(lead,)) for lead in leads]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert not errors, errors
+    opening = datetime(2026, 12, 1, 9, 0, tzinfo=IST)
+    offsets = sorted((log.scheduled_at - opening).total_seconds() for log in CallKaroCallLog.objects.all())
+    assert offsets == [6.0 * n for n in range(len(leads))]
