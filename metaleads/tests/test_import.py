@@ -36,6 +36,11 @@ def confirm(client, **fields):
 
 def test_reps_cannot_import(rep_client):
     assert rep_client.get(URL).status_code == 403
+    assert URL not in rep_client.get("/leads/").content.decode()
+
+
+def test_managers_find_the_import_on_the_lead_list(manager_client):
+    assert URL in manager_client.get("/leads/").content.decode()
 
 
 def test_a_csv_is_mapped_imported_and_bad_rows_reported_by_line(manager_client, rep):
