@@ -9,7 +9,10 @@ RUN_ENV := DEBUG=true PROVIDER_SANDBOX=true PORT=$(PORT) \
 	CALLKARO_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/callkaro \
 	ACEFONE_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/acefone \
 	ACEFONE_API_TOKEN=sandbox-acefone-token ACEFONE_WEBHOOK_SECRET=sandbox-acefone-webhook \
-	ACEFONE_CALLER_ID=918069000001
+	ACEFONE_CALLER_ID=918069000001 \
+	META_GRAPH_BASE_URL=http://127.0.0.1:$(PORT)/sandbox/meta \
+	META_APP_SECRET=sandbox-meta-app-secret META_VERIFY_TOKEN=sandbox-meta-verify \
+	META_PAGE_ACCESS_TOKEN=sandbox-meta-page-token SPEED_TO_LEAD_AGENT_ID=demo-arjun-en
 
 .PHONY: run test deps lint bench clean print-run-env
 

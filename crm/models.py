@@ -24,6 +24,7 @@ class TeamMember(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
     manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     is_active = models.BooleanField(default=True)
+    is_away = models.BooleanField(default=False, help_text="Away reps are skipped when new leads are assigned.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +75,10 @@ class Lead(models.Model):
     meta_campaign_name = models.CharField(max_length=160, blank=True)
     meta_adset_name = models.CharField("Meta ad set name", max_length=160, blank=True)
     meta_ad_name = models.CharField(max_length=160, blank=True)
+    meta_created_at = models.DateTimeField(
+        "submitted on Meta at", null=True, blank=True, help_text="When the person sent the form (Meta's created_time)."
+    )
+    form_answers = models.JSONField(default=dict, blank=True, help_text="Every answer of the lead form, by question.")
     stage = models.CharField(max_length=20, choices=LeadStage.choices, default=LeadStage.NEW)
     assigned_to = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     do_not_call = models.BooleanField(default=False)
@@ -121,6 +126,7 @@ class LeadActivity(models.Model):
         PHONE_INVALID = "phone_invalid", "Phone flagged invalid"
         EDITED = "edited", "Edited"
         CALL = "call", "Call"
+        FORM_AGAIN = "form_again", "Submitted a form again"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -72,5 +72,26 @@ def lead_activities(lead: Lead, limit: int = 50) -> QuerySet[LeadActivity]:
     return lead.activities.select_related("actor")[:limit]
 
 
+#: Call statuses that mean the call was never dialled, so they do not count as a first call.
+_NOT_DIALLED = frozenset({"queued", "scheduled", "cancelled"})
+
+
+def lead_first_call_age(lead: Lead, calls: list) -> str:
+    """How long the lead waited for its first dialled call ("42 s", "3 min 5 s"), or "" if none yet.
+
+    Measured from the form's submission when Meta gave it, else from the lead's arrival here.
+    """
+    dialled = [c.scheduled_at or c.created_at for c in calls if c.status not in _NOT_DIALLED]
+    if not dialled:
+        return ""
+    seconds = max(0, int((min(dialled) - (lead.meta_created_at or lead.created_at)).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    shown = [f"{n} {unit}" for n, unit in parts if n][:2]
+    return " ".join(shown) or "0 s"
+
+
 def team_members_assignable() -> QuerySet[TeamMember]:
     return TeamMember.objects.filter(is_active=True).order_by("name")

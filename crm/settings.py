@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "callkaro.apps.CallKaroConfig",
     "acefone.apps.AcefoneConfig",
     "reporting.apps.ReportingConfig",
+    "metaleads.apps.MetaLeadsConfig",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,7 @@ LOGGING = {
         "crm": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
         "callkaro": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
         "acefone": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
+        "metaleads": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
     },
 }
 
@@ -321,7 +323,24 @@ CELERY_BEAT_SCHEDULE_DASHBOARD: dict = {
     },
 }
 
+# --- Meta lead ads (metaleads) ------------------------------------------------------
+# Initial values; a value saved on /meta-leads-config/ wins. v25.0 is available until July 2028.
+META_APP_SECRET = env.str("META_APP_SECRET", default="")
+META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="")
+META_PAGE_ACCESS_TOKEN = env.str("META_PAGE_ACCESS_TOKEN", default="")
+META_GRAPH_BASE_URL = env.str("META_GRAPH_BASE_URL", default="https://graph.facebook.com/v25.0")
+META_BACKFILL_INTERVAL = env.int("META_BACKFILL_INTERVAL", default=300)
+# Empty: speed-to-lead is off. Otherwise new leads are called at once by this Call Karo agent.
+SPEED_TO_LEAD_AGENT_ID = env.str("SPEED_TO_LEAD_AGENT_ID", default="")
+# Calls held for the calling window's opening are staggered this many seconds apart, in arrival order.
+SPEED_TO_LEAD_PACE_SECONDS = env.int("SPEED_TO_LEAD_PACE_SECONDS", default=6)
+# The beat looks this often for forms due a backfill and deliveries due a retry (one cheap query).
+CELERY_BEAT_SCHEDULE_METALEADS: dict = {
+    "metaleads-backfill-due": {"task": "metaleads.backfill_due", "schedule": 30.0, "options": {"expires": 25}},
+}
+
 CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE_METALEADS,
     **CELERY_BEAT_SCHEDULE_TELEPHONY,
     **CELERY_BEAT_SCHEDULE_WEBHOOKS,
     **CELERY_BEAT_SCHEDULE_CAMPAIGNS,

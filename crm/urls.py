@@ -26,12 +26,14 @@ urlpatterns = [
     path("", include((crm_patterns, "crm"))),
     path("", include("callkaro.urls")),
     path("", include("acefone.urls")),
+    path("", include("metaleads.urls")),
 ]
 
 if settings.PROVIDER_SANDBOX:
     urlpatterns += [
         path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
         path("sandbox/acefone/", include("acefone.sandbox_urls")),
+        path("sandbox/meta/", include("metaleads.sandbox_urls")),
     ]
 
 # Baseline endpoints for `make bench` only (bench/views.py); never on in production.

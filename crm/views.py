@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from telephony.selectors import call_history_for_lead
+
 from . import selectors, services
 from .forms import LeadFilterForm, LeadForm, LeadNoteForm
 
@@ -58,6 +60,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
             "notes": selectors.lead_notes(lead),
             "activities": selectors.lead_activities(lead),
             "note_form": LeadNoteForm(),
+            "first_call_age": selectors.lead_first_call_age(lead, call_history_for_lead(lead)),
         },
     )
 

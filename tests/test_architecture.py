@@ -133,8 +133,7 @@ RULES = {
     ),
 }
 #: Rules other branches of this round make true; the lead removes these marks after the merge.
-PENDING = {
-}
+PENDING = {}
 
 
 def _rule_params() -> list:

@@ -11,7 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 # Public by design: login, provider webhooks (their own secret), sandbox (local only), static.
-PUBLIC = re.compile(r"^/(accounts/login/|admin/login/|callkaro-webhook/|acefone-webhook/|sandbox/|static/)")
+PUBLIC = re.compile(
+    r"^/(accounts/login/|admin/login/|callkaro-webhook/|acefone-webhook/|meta-leads-webhook/|sandbox/|static/)"
+)
 
 
 def _walk(patterns, prefix=""):

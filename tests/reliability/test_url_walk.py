@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from callkaro.models import CallKaroAgent, CallKaroCampaign
 from crm.models import Role
 from crm.tests.factories import LeadFactory, make_member
+from metaleads.models import MetaForm
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +98,19 @@ EXPECTED: dict[str, Spec] = {
     "callkaro_sandbox:delete_schedule_call": S(post=True, public=True),
     "acefone_sandbox:click_to_call": S(post=True, public=True),
     "acefone_sandbox:call_records": S(public=True),
+    # Meta lead ads: the webhook signs its deliveries; the page is the admin's; import for managers up
+    "metaleads:webhook": S(post=True, public=True),
+    "metaleads:config": S(get_ok=ADMIN_ONLY, rep_denied=True),
+    "metaleads:save_config": S(rep_denied=True, post=True),
+    "metaleads:add_form": S(rep_denied=True, post=True),
+    "metaleads:set_rota": S("meta_form", rep_denied=True, post=True),
+    "metaleads:set_form_active": S("meta_form", rep_denied=True, post=True),
+    "metaleads:set_away": S("other_member", rep_denied=True, post=True),
+    "metaleads:sync_now": S(rep_denied=True, post=True),
+    "metaleads:simulate": S(rep_denied=True, post=True),
+    "metaleads:lead_import": S(get_ok=MANAGER_AND_UP, rep_denied=True, post=True),
+    "metaleads_sandbox:form_leads": S(public=True),
+    "metaleads_sandbox:object": S(public=True),
 }
 CSRF_FAILED = b"CSRF verification failed"
 #: Public by design, and exempt from the CSRF check: they authenticate the sender themselves.
@@ -134,6 +148,7 @@ def world(db):
         "manager_campaign": {"pk": campaign.pk},
         "manager_campaign_pause": {"pk": campaign.pk, "action": "pause"},
         "manager_draft": {"pk": draft.pk},
+        "meta_form": {"pk": MetaForm.objects.create(form_id="walk-form").pk},
     }
     return members, args
 

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Show, set or clear the faults a provider sandbox injects (e.g. --status 503 to fake an outage)."
 
     def add_arguments(self, parser):
-        parser.add_argument("provider", choices=["callkaro", "acefone"])
+        parser.add_argument("provider", choices=["callkaro", "acefone", "meta"])
         parser.add_argument("--status", type=int, help="answer every API call with this HTTP status")
         parser.add_argument("--retry-after", type=int, help="Retry-After seconds sent with --status 429")
         parser.add_argument("--latency-ms", type=int, help="delay every answer by this many milliseconds")
