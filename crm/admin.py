@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import services
-from .models import DoNotCallEntry, Lead, LeadActivity, LeadNote, TeamMember
+from .models import DoNotCallEntry, FollowUp, Lead, LeadActivity, LeadNote, TeamMember
 
 
 @admin.register(TeamMember)
@@ -55,3 +55,10 @@ class DoNotCallEntryAdmin(admin.ModelAdmin):
 
         obj.phone = normalise_number(obj.phone) or obj.phone
         super().save_model(request, obj, form, change)
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ("lead", "owner", "due_at", "source", "done_at")
+    list_filter = ("source", "owner")
+    raw_id_fields = ("lead",)

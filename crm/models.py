@@ -127,6 +127,7 @@ class LeadActivity(models.Model):
         EDITED = "edited", "Edited"
         CALL = "call", "Call"
         FORM_AGAIN = "form_again", "Submitted a form again"
+        FOLLOW_UP = "follow_up", "Follow-up"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -167,3 +168,34 @@ class DoNotCallEntry(models.Model):
 
     def __str__(self) -> str:
         return self.phone
+
+
+class FollowUp(models.Model):
+    """Something a rep must do for a lead at a time: set by hand, by a human call's wrap-up, or from a
+    callback the AI agent agreed with the customer. ``call_ref`` makes one call's follow-up idempotent."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Added by hand"
+        WRAP_UP = "wrap_up", "After a call"
+        AI_CALLBACK = "ai_callback", "Callback agreed on an AI call"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
+    owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    due_at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    call_ref = models.CharField(max_length=80, blank=True, help_text="provider:call-log id that set it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["owner", "done_at", "due_at"], name="followup_owner_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "call_ref"], condition=~models.Q(call_ref=""), name="followup_one_per_call"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up for lead {self.lead_id} at {self.due_at:%Y-%m-%d %H:%M}"

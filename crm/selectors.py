@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Lead, LeadActivity, LeadNote, TeamMember
+from .models import FollowUp, Lead, LeadActivity, LeadNote, TeamMember
 
 
 def team_member_for(user: AbstractBaseUser | AnonymousUser) -> TeamMember | None:
@@ -95,3 +95,11 @@ def lead_first_call_age(lead: Lead, calls: list) -> str:
 
 def team_members_assignable() -> QuerySet[TeamMember]:
     return TeamMember.objects.filter(is_active=True).order_by("name")
+
+
+def follow_ups_open_for(member: TeamMember, *, due_before=None) -> QuerySet[FollowUp]:
+    """The member's follow-ups not yet done, soonest first (``due_before`` limits to those due by then)."""
+    qs = FollowUp.objects.filter(owner=member, done_at__isnull=True).select_related("lead")
+    if due_before is not None:
+        qs = qs.filter(due_at__lte=due_before)
+    return qs.order_by("due_at", "id")

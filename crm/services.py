@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import Lead, LeadActivity, LeadNote, Role, TeamMember
+from .models import FollowUp, Lead, LeadActivity, LeadNote, Role, TeamMember
 
 User = get_user_model()
 
@@ -129,3 +129,50 @@ def lead_flag_set(
 
 def lead_note_add(*, lead: Lead, author: TeamMember | None, body: str) -> LeadNote:
     return LeadNote.objects.create(lead=lead, author=author, body=body.strip())
+
+
+@transaction.atomic
+def follow_up_create(
+    *,
+    lead: Lead,
+    due_at: Any,
+    owner: TeamMember | None = None,
+    note: str = "",
+    source: str = FollowUp.Source.MANUAL,
+    call_ref: str = "",
+    actor: TeamMember | None = None,
+    actor_label: str = "",
+) -> FollowUp:
+    """A follow-up for the lead's owner (unless one is named). One per call: a repeated webhook or a
+    second wrap-up of the same call returns the follow-up already made, unchanged."""
+    if call_ref:
+        existing = FollowUp.objects.filter(lead=lead, call_ref=call_ref).first()
+        if existing is not None:
+            return existing
+    follow_up = FollowUp.objects.create(
+        lead=lead,
+        owner=owner or lead.assigned_to,
+        due_at=due_at,
+        note=note[:300],
+        source=source,
+        call_ref=call_ref,
+    )
+    LeadActivity.objects.create(
+        lead=lead,
+        kind=LeadActivity.Kind.FOLLOW_UP,
+        actor=actor,
+        actor_label=actor_label[:80],
+        new_value=f"{due_at:%Y-%m-%d %H:%M}"[:80],
+        call_ref=call_ref,
+        message=note[:300],
+    )
+    return follow_up
+
+
+def follow_up_done(*, follow_up: FollowUp) -> FollowUp:
+    """Mark it done (idempotent: the first time it was done is kept)."""
+    from django.utils import timezone
+
+    FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(done_at=timezone.now())
+    follow_up.refresh_from_db(fields=["done_at"])
+    return follow_up
