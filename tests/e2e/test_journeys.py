@@ -29,8 +29,9 @@ def rep_lead(stack, username: str = "rep", *, stage: str = "new", skip: int = 0)
 def open_lead_in_panel(page, name: str) -> None:
     page.goto("/call-panel/")
     page.fill("input[name=q]", name)
+    # Wait for the search's own list (only this lead), so the click is not on a row being swapped out.
+    expect(page.locator("#panel-leads tbody a")).to_have_count(1)
     link = page.locator("#panel-leads a", has_text=name)
-    expect(link).to_have_count(1)
     link.click()
     expect(page.locator("#call-box")).to_contain_text(name)
 
