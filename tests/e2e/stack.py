@@ -50,6 +50,7 @@ def stack_env(workdir: Path, port: int) -> dict[str, str]:
             "SITE_URL": f"http://127.0.0.1:{port}",
             "CALLKARO_BASE_URL": f"http://127.0.0.1:{port}/sandbox/callkaro",
             "ACEFONE_BASE_URL": f"http://127.0.0.1:{port}/sandbox/acefone",
+            "META_GRAPH_BASE_URL": f"http://127.0.0.1:{port}/sandbox/meta",
             "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
             "VAR_DIR": str(workdir / "var"),
             "PYTHONUNBUFFERED": "1",
@@ -68,7 +69,7 @@ def _make_run_env() -> dict[str, str]:
     for token in out.split():
         if "=" in token:
             key, value = token.split("=", 1)
-            if key.startswith(("CALLKARO_", "ACEFONE_")) and not key.endswith("BASE_URL"):
+            if key.startswith(("CALLKARO_", "ACEFONE_", "META_", "SPEED_TO_LEAD_")) and not key.endswith("BASE_URL"):
                 pairs[key] = value
     return pairs
 
