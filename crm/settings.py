@@ -186,6 +186,9 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- Logging -------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every log record is redacted where it is made (crm.logging.record_redaction_install): a webhook
+# `?token=` in runserver's, Django's or gunicorn's request lines never reaches a log in clear.
+LOGGING_CONFIG = "crm.logging.logging_configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
