@@ -7,6 +7,7 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks
         from .roles import sync_role_groups_after_migrate
 
         # Permissions exist only after migrate, so the role groups are synced then.

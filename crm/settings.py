@@ -244,7 +244,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Providers -----------------------------------------------------------------
 PROVIDER_SANDBOX = env.bool("PROVIDER_SANDBOX", default=False)
-# Baseline endpoints under /bench/ for `make bench` (bench/views.py). Never on in production.
+# Baseline endpoints under /bench/ (bench/views.py), mounted only with DEBUG on (check crm.E001).
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 CALLKARO_BASE_URL = env.str("CALLKARO_BASE_URL", default="https://api.callkaro.ai")
 CALLKARO_API_KEY = env.str("CALLKARO_API_KEY", default="")
