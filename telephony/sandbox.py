@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 
 from crm.logging import MASK, redact
@@ -81,9 +82,31 @@ def sandbox_webhooks_post(url: str, payloads: list[dict]) -> list[int | None]:
     return [_post(url, payload) for payload in payloads]
 
 
-def schedule_webhooks(url: str, payloads: list[dict], *, delay: float | None = None) -> None:
+_webhook_urls: dict[str, str] = {}
+
+
+def sandbox_webhook_url_register(provider: str, url_function: str) -> None:
+    """A provider app names (dotted path) the function that builds its webhook URL, secret included."""
+    _webhook_urls[provider] = url_function
+
+
+def sandbox_webhook_url(provider: str) -> str:
+    try:
+        return import_string(_webhook_urls[provider])()
+    except KeyError:
+        raise ValueError(f"No sandbox webhook URL registered for provider {provider!r}") from None
+
+
+def sandbox_webhooks_deliver(provider: str, payloads: list[dict]) -> list[int | None]:
+    """Post to the provider's webhook URL, built here and now: the secret never travels in a message."""
+    return sandbox_webhooks_post(sandbox_webhook_url(provider), payloads)
+
+
+def schedule_webhooks(provider: str, payloads: list[dict], *, delay: float | None = None) -> None:
     """Deliver after a short countdown (never a long ETA), as a Celery task.
 
+    The task carries the provider's name, not the URL: the URL holds the webhook secret
+    (``?token=``), which would otherwise sit in clear in the broker and the worker's logs.
     With eager Celery (tests) there is no queue, so a timer thread stands in: the API
     answer still goes out before the webhook, as with the real provider.
     """
@@ -91,11 +114,11 @@ def schedule_webhooks(url: str, payloads: list[dict], *, delay: float | None = N
 
     delay = settings.SANDBOX_WEBHOOK_DELAY if delay is None else delay
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        timer = threading.Timer(delay, sandbox_webhooks_post, args=(url, payloads))
+        timer = threading.Timer(delay, sandbox_webhooks_deliver, args=(provider, payloads))
         timer.daemon = True
         timer.start()
     else:
-        sandbox_webhook_send_task.apply_async(args=(url, payloads), countdown=delay)
+        sandbox_webhook_send_task.apply_async(args=(provider, payloads), countdown=delay)
 
 
 # --- the view wrapper --------------------------------------------------------------------------
