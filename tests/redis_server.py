@@ -94,14 +94,16 @@ def own_redis(directory: Path) -> Iterator[RedisServer]:
         CELERY_BROKER_URL=server.url,
         CELERY_RESULT_BACKEND=server.url,
     )
-    overrides.enable()
-    _celery_repoint(server.url)
-    _assert_in_use(server)
     try:
-        yield server
+        overrides.enable()
+        try:
+            _celery_repoint(server.url)
+            _assert_in_use(server)
+            yield server
+        finally:
+            overrides.disable()
+            _celery_repoint(None)
     finally:
-        overrides.disable()
-        _celery_repoint(None)
         server.kill()
 
 
