@@ -105,3 +105,12 @@ def test_deactivating_in_the_django_admin_goes_through_the_service(admin_client_
     assert client.get(reverse("crm:lead_list")).status_code == 302
     _admin_change(admin_client_member, TeamMember.objects.get(pk=rep.pk), is_active="on")
     assert _logged_in(TeamMember.objects.get(pk=rep.pk))
+
+
+def test_a_bare_superuser_without_a_team_member_still_signs_in():
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    assert client.login(username="root", password="pw")
+    assert client.get(reverse("admin:index")).status_code == 200
