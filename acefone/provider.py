@@ -88,3 +88,8 @@ class AcefoneProvider(TelephonyProvider):
     def call_records(self, from_date: Any, to_date: Any, page: int = 1, limit: int = 100) -> list[dict]:
         with self.client() as client:
             return client.call_records(from_date, to_date, page=page, limit=limit)
+
+    def sandbox_webhook_url(self) -> str:
+        from .sandbox import webhook_url
+
+        return webhook_url()

@@ -105,7 +105,7 @@ def click_to_call(request: HttpRequest, body: Any) -> JsonResponse:
         return error(400, "Invalid destination_number: digits only, without '+'")
     events = call_events(body, pick_outcome(PROVIDER))
     payloads = [event for event in events for _ in range(2 if send_twice() else 1)]
-    schedule_webhooks(webhook_url(), payloads)
+    schedule_webhooks(PROVIDER, payloads)
     return JsonResponse({"success": True, "message": "Originate successfully queued"})
 
 

@@ -1,1 +1,4 @@
-"""Benchmarks (`make bench`). Only ``bench.urls`` is ever imported by the app, and only with BENCH_ENDPOINTS on."""
+"""Benchmarks (`make bench`), run under ``bench.settings``.
+
+The app itself imports ``bench.urls`` only with BENCH_ENDPOINTS and DEBUG on.
+"""

@@ -2,7 +2,7 @@
 
 Three targets served by the same gunicorn in the same run, each at 32 concurrent connections:
 a bare view that answers 200, a minimal view that parses the JSON and does one indexed UPDATE of
-the call row (both from ``bench/views.py``, mounted only with BENCH_ENDPOINTS=true), and the real
+the call row (both from ``bench/views.py``, mounted only under bench.settings), and the real
 ``/callkaro-webhook/?token=…``. Every request posts a real ``call_ended`` body (the shape of
 ``tests/fixtures/providers/callkaro_call_ended.json``) for an existing, live call, with that call's callSid
 (saved on the call, as a dispatch does), so each one is a first delivery that finishes a call.
@@ -240,7 +240,7 @@ def main() -> None:
         sys.exit("--database-url must name a migrated PostgreSQL database")
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
-    django_setup(args.database_url, BENCH_ENDPOINTS="true")
+    django_setup(args.database_url, DJANGO_SETTINGS_MODULE="bench.settings")
     from django.db import connection
     from django.db.models import Count
 
@@ -252,7 +252,7 @@ def main() -> None:
     connection.close()
 
     port = free_port()
-    env = bench_env(args.database_url, BENCH_ENDPOINTS="true")
+    env = bench_env(args.database_url, DJANGO_SETTINGS_MODULE="bench.settings")
     server = start_gunicorn(env, port, workers=args.workers)
     base = f"http://127.0.0.1:{port}"
     threads = 2

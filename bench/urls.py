@@ -1,4 +1,4 @@
-"""Benchmark-only URLs, included by ``crm.urls`` when ``settings.BENCH_ENDPOINTS`` is on."""
+"""Benchmark-only URLs: in ``bench.root_urls``, or in ``crm.urls`` with BENCH_ENDPOINTS and DEBUG on."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Baseline endpoints for the webhook benchmark; mounted only when ``settings.BENCH_ENDPOINTS`` is on.
+"""Baseline endpoints for the webhook benchmark; mounted under ``bench.settings`` (or with DEBUG on).
 
 They give the floor the real webhook is measured against, served by the same gunicorn in the
 same run: a bare 200, and the least any durable webhook must do (parse the JSON, one indexed

@@ -110,3 +110,8 @@ class CallKaroProvider(TelephonyProvider):
     def create_campaign(self, name: str, agent_id: str | None = None) -> str:
         with self.client() as client:
             return client.create_campaign(name, agent_id)
+
+    def sandbox_webhook_url(self) -> str:
+        from .sandbox import webhook_url
+
+        return webhook_url()

@@ -143,7 +143,7 @@ def outbound(request: HttpRequest, body: Any) -> JsonResponse:
         return error(404, "Agent does not exist")
     call_sid = secrets.token_hex(12)
     event = call_ended_payload(body, call_sid, pick_outcome(PROVIDER))
-    schedule_webhooks(webhook_url(), [event, event] if send_twice() else [event])
+    schedule_webhooks(PROVIDER, [event, event] if send_twice() else [event])
     return JsonResponse({"status": "done", "message": "Call queued successfully", "call_sid": call_sid})
 
 

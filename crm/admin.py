@@ -12,8 +12,10 @@ class TeamMemberAdmin(admin.ModelAdmin):
     autocomplete_fields = ("manager",)
 
     def save_model(self, request, obj, form, change):
+        """Role and active flag go through the services, which derive the user's flags and groups."""
         super().save_model(request, obj, form, change)
         services.team_member_set_role(member=obj, role=obj.role)
+        services.team_member_set_active(member=obj, active=obj.is_active)
 
 
 class LeadNoteInline(admin.TabularInline):

@@ -9,6 +9,7 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from telephony import dial_checks
 
+        from . import checks  # noqa: F401 - registers the system checks
         from .dnc import do_not_call_check
         from .roles import sync_role_groups_after_migrate
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
 import threading
+from typing import Any
 
 _lock = threading.Lock()
 _known_secrets: set[str] = set()
@@ -48,3 +50,38 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+def _redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string must not break logging
+        return record
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    return record
+
+
+def record_redaction_install() -> None:
+    """Redact every log record as it is made, whatever logger or handler it goes to.
+
+    A filter sees only the records of the handler it is attached to; Django's ``django.server``
+    handler, gunicorn's access log and logging's last-resort handler would each need their own.
+    Wrapping the record factory covers them all, in every process that sets up Django.
+    """
+    current = logging.getLogRecordFactory()
+    if getattr(current, "redacts_secrets", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return _redact_record(current(*args, **kwargs))
+
+    factory.redacts_secrets = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def logging_configure(config: dict[str, Any]) -> None:
+    """``LOGGING_CONFIG``: redaction on every record first, then the project's ``LOGGING``."""
+    record_redaction_install()
+    logging.config.dictConfig(config)

@@ -15,14 +15,63 @@ User = get_user_model()
 _TRACKED_FIELDS = ("name", "phone", "email", "city", "source", "assigned_to")
 
 
+#: The Django flags each role carries. An admin is "configuration, everything" (design 1), which
+#: includes the Django admin for the provider apps' models, so it is staff and superuser; any other
+#: role is neither. Nothing else sets these flags for a team member.
+ROLE_USER_FLAGS: dict[str, dict[str, bool]] = {
+    Role.ADMIN: {"is_staff": True, "is_superuser": True},
+    Role.MANAGER: {"is_staff": False, "is_superuser": False},
+    Role.REP: {"is_staff": False, "is_superuser": False},
+}
+
+
+@transaction.atomic
 def team_member_set_role(*, member: TeamMember, role: str) -> TeamMember:
-    """Give the member one role group, and only that one."""
+    """Set the role and derive everything from it: one role group, and the staff/superuser flags.
+
+    A demoted admin loses both flags; a member promoted to admin gains both.
+    """
+    if role not in ROLE_USER_FLAGS:
+        raise ValueError(f"Unknown role {role!r}")
     member.role = role
     member.save(update_fields=["role"])
+    user = member.user
+    for flag, value in ROLE_USER_FLAGS[role].items():
+        setattr(user, flag, value)
+    user.save(update_fields=list(ROLE_USER_FLAGS[role]))
     groups = Group.objects.filter(name__in=[r.value for r in Role])
-    member.user.groups.remove(*groups)
-    member.user.groups.add(Group.objects.get(name=role))
+    user.groups.remove(*groups)
+    user.groups.add(Group.objects.get(name=role))
     return member
+
+
+@transaction.atomic
+def team_member_set_active(*, member: TeamMember, active: bool) -> TeamMember:
+    """Switch a member on or off. Off also switches off their login and ends every session they have."""
+    member.is_active = active
+    member.save(update_fields=["is_active"])
+    user = member.user
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    if not active:
+        user_sessions_end(user_id=user.pk)
+    return member
+
+
+def user_sessions_end(*, user_id: int) -> int:
+    """Delete every stored session of one user (database sessions keep the user id only inside the data)."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    ended = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(s.get_decoded().get(SESSION_KEY)) == str(user_id)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 @transaction.atomic
@@ -37,11 +86,8 @@ def team_member_create(
     manager: TeamMember | None = None,
     email: str = "",
 ) -> TeamMember:
+    """A user and their team member; the role's flags and group come from ``team_member_set_role``."""
     user = User.objects.create_user(username=username, password=password, email=email)
-    if role == Role.ADMIN:
-        user.is_staff = True
-        user.is_superuser = True
-        user.save(update_fields=["is_staff", "is_superuser"])
     member = TeamMember.objects.create(
         user=user, name=name, phone=phone, acefone_agent_number=acefone_agent_number, manager=manager, role=role
     )

@@ -6,9 +6,11 @@ safe local default, except what production must set (``SECRET_KEY`` with DEBUG o
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "phonenumber_field",
+    "axes",
+    "csp",
     "crm.apps.CrmConfig",
     "telephony.apps.TelephonyConfig",
     "callkaro.apps.CallKaroConfig",
@@ -94,7 +98,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -151,11 +158,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp; Django 6 has it built in). No inline script or style anywhere:
+# scripts and styles are files under static/, htmx is configured by a meta tag. Pico's CSS draws its
+# icons from data: SVGs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Login throttling (django-axes) on the app's and the admin's login: after AXES_FAILURE_LIMIT failures
+# an account, and separately a client IP, is refused until AXES_COOLOFF_TIME has passed (docs/security.md).
+# TeamMemberBackend: Django's model backend that also shuts out a switched-off team member (docs/security.md).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "crm.auth_backends.TeamMemberBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a reverse proxy REMOTE_ADDR is the proxy: TRUSTED_PROXY_COUNT proxies' X-Forwarded-For entries are read.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "crm.client_ip.client_ip"
 # Fernet keys for secrets at rest, newest first. Derived from SECRET_KEY only in DEBUG.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- Logging -------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every log record is redacted where it is made (crm.logging.record_redaction_install): a webhook
+# `?token=` in runserver's, Django's or gunicorn's request lines never reaches a log in clear.
+LOGGING_CONFIG = "crm.logging.logging_configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -214,7 +251,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Providers -----------------------------------------------------------------
 PROVIDER_SANDBOX = env.bool("PROVIDER_SANDBOX", default=False)
-# Baseline endpoints under /bench/ for `make bench` (bench/views.py). Never on in production.
+# Baseline endpoints under /bench/ (bench/views.py), mounted only with DEBUG on (check crm.E001).
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 CALLKARO_BASE_URL = env.str("CALLKARO_BASE_URL", default="https://api.callkaro.ai")
 CALLKARO_API_KEY = env.str("CALLKARO_API_KEY", default="")

@@ -12,6 +12,8 @@ from .settings import CACHES, DATABASES, REDIS_URL  # noqa: E402
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 SANDBOX_WEBHOOK_DELIVERY = "thread"  # tasks run inline here: a timer keeps the webhook after the API answer
+# Login throttling counts every failed test login; the throttle tests switch it back on.
+AXES_ENABLED = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -36,6 +36,7 @@ if settings.PROVIDER_SANDBOX:
         path("sandbox/meta/", include("metaleads.sandbox_urls")),
     ]
 
-# Baseline endpoints for `make bench` only (bench/views.py); never on in production.
-if getattr(settings, "BENCH_ENDPOINTS", False):
+# Baseline endpoints for poking at the bench views under runserver: DEBUG only (system check crm.E001).
+# The benchmarks themselves run with DEBUG off under bench.settings, which mounts them in bench.root_urls.
+if getattr(settings, "BENCH_ENDPOINTS", False) and settings.DEBUG:
     urlpatterns += [path("bench/", include("bench.urls"))]

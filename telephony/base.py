@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 
+from .errors import ProviderUnsupported
+
 
 @dataclass(frozen=True)
 class CallOptions:
@@ -129,8 +131,11 @@ class TelephonyProvider(ABC):
         """
         return 0
 
+    def sandbox_webhook_url(self) -> str:
+        """Where this provider's sandbox posts its webhooks, secret included; built in the worker, so the
+        secret never travels in a Celery message. Only providers with a sandbox have one."""
+        raise ProviderUnsupported("This provider has no sandbox", provider=self.name)
+
     def cancel_call(self, *, call_log: Any) -> None:  # noqa: B027 - optional hook
         """Withdraw a call already handed to the provider (a scheduled one). Optional."""
-        from .errors import ProviderUnsupported
-
         raise ProviderUnsupported(f"{self.label} cannot cancel a call", provider=self.name)

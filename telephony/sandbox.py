@@ -81,9 +81,23 @@ def sandbox_webhooks_post(url: str, payloads: list[dict]) -> list[int | None]:
     return [_post(url, payload) for payload in payloads]
 
 
-def schedule_webhooks(url: str, payloads: list[dict], *, delay: float | None = None) -> None:
+def sandbox_webhook_url(provider: str) -> str:
+    """The provider's own webhook URL, secret included (``TelephonyProvider.sandbox_webhook_url``)."""
+    from .registry import get_provider
+
+    return get_provider(provider).sandbox_webhook_url()
+
+
+def sandbox_webhooks_deliver(provider: str, payloads: list[dict]) -> list[int | None]:
+    """Post to the provider's webhook URL, built here and now: the secret never travels in a message."""
+    return sandbox_webhooks_post(sandbox_webhook_url(provider), payloads)
+
+
+def schedule_webhooks(provider: str, payloads: list[dict], *, delay: float | None = None) -> None:
     """Deliver after a short countdown (never a long ETA), as a Celery task.
 
+    The task carries the provider's name, not the URL: the URL holds the webhook secret
+    (``?token=``), which would otherwise sit in clear in the broker and the worker's logs.
     Where tasks run inline (tests), ``SANDBOX_WEBHOOK_DELIVERY = "thread"`` puts a timer thread
     in the queue's place: the API answer still goes out before the webhook, as with the real provider.
     """
@@ -91,11 +105,11 @@ def schedule_webhooks(url: str, payloads: list[dict], *, delay: float | None = N
 
     delay = settings.SANDBOX_WEBHOOK_DELAY if delay is None else delay
     if settings.SANDBOX_WEBHOOK_DELIVERY == "thread":
-        timer = threading.Timer(delay, sandbox_webhooks_post, args=(url, payloads))
+        timer = threading.Timer(delay, sandbox_webhooks_deliver, args=(provider, payloads))
         timer.daemon = True
         timer.start()
     else:
-        sandbox_webhook_send_task.apply_async(args=(url, payloads), countdown=delay)
+        sandbox_webhook_send_task.apply_async(args=(provider, payloads), countdown=delay)
 
 
 # --- the view wrapper --------------------------------------------------------------------------

@@ -26,11 +26,14 @@ def call_dispatch_task(provider: str, call_log_id: int) -> str:
 
 
 @shared_task(name="telephony.sandbox_webhook_send")
-def sandbox_webhook_send_task(url: str, payloads: list[dict]) -> list[int | None]:
-    """The provider sandbox's webhook delivery after a simulated call (only with PROVIDER_SANDBOX)."""
-    from .sandbox import sandbox_webhooks_post
+def sandbox_webhook_send_task(provider: str, payloads: list[dict]) -> list[int | None]:
+    """The provider sandbox's webhook delivery after a simulated call (only with PROVIDER_SANDBOX).
 
-    return sandbox_webhooks_post(url, payloads)
+    Takes the provider's name: the worker builds the URL, so the webhook secret is never in the message.
+    """
+    from .sandbox import sandbox_webhooks_deliver
+
+    return sandbox_webhooks_deliver(provider, payloads)
 
 
 @shared_task(name="telephony.webhook_event_apply", autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)

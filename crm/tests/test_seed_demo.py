@@ -1,12 +1,44 @@
 import io
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from crm.models import Lead, Role, TeamMember
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _debug_on(settings):
+    settings.DEBUG = True  # seed_demo is a development command (see the --force tests)
+
+
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not get_user_model().objects.exists() and not Lead.objects.exists()
+    call_command("seed_demo", "--force", stdout=io.StringIO())
+    assert get_user_model().objects.filter(username="admin").exists()
+
+
+def test_seed_demo_exits_non_zero_from_the_command_line_with_debug_off():
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "false", "SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "crm.settings"}
+    proc = subprocess.run(
+        # --skip-checks: production's own system checks (missing keys) would stop it first.
+        [sys.executable, "manage.py", "seed_demo", "--skip-checks"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "refusing to run with DEBUG off" in proc.stderr
 
 
 def test_seed_demo_is_idempotent():

@@ -1,5 +1,7 @@
 """Chaos against the real stack (the .ci/run PostgreSQL + Redis pass): a worker SIGKILLed five times
 mid-campaign, Redis restarted mid-campaign, the worker's PostgreSQL connections cut mid-campaign.
+Each touches only what it started: its own redis-server (tests/redis_server.py), and the connections
+to its own test database.
 
 Every time: no number is dialled twice, and nothing is lost. Once the calls' webhooks have come in,
 each lead has exactly one call log, final or ``unknown``; only a call in flight at the fault may
@@ -10,13 +12,12 @@ be ``unknown``, and an ``unknown`` one was never dialled twice. Call Karo is the
 from __future__ import annotations
 
 import contextlib
-import shlex
 import signal
-import subprocess
 import time
 from collections import Counter
 
 import pytest
+import redis
 from django.db import connection
 
 from callkaro.campaigns.scheduler import scheduler_tick
@@ -26,6 +27,7 @@ from callkaro.models import CallKaroCallLog, CallKaroCampaign
 from telephony.base import CallEvent
 from telephony.events import call_event_apply
 from telephony.status import FINAL_STATUSES, PENDING_STATUSES, CallStatus
+from tests.redis_server import own_redis, worker_redis_env
 from tests.workers import start_worker, stop, wait_for
 
 # The Call Karo fake and the real-broker switch, shared with the campaign reliability tests.
@@ -34,11 +36,6 @@ real_broker = campaign_reliability.real_broker
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-#: The exact command the CI machines use (.ci/run).
-REDIS_START = (
-    'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no '
-    "--dir /var/lib/redis --logfile /var/log/redis/ci.log"
-)
 PENDING = [CallStatus.SCHEDULED, CallStatus.QUEUED, CallStatus.DISPATCHING]
 CONCURRENCY = 4
 
@@ -105,36 +102,36 @@ def test_five_sigkills_mid_campaign_no_double_dial_and_no_lost_call(manager, fak
     print(f"killed after {killed_at} dials; before the webhooks {dict(statuses)}")
 
 
-def _redis_up() -> bool:
-    ping = subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True, check=False)
-    return ping.stdout.strip() == "PONG"
+@pytest.fixture
+def redis_of_our_own(tmp_path, fake_callkaro, real_broker):
+    """A redis-server this test starts and may kill: never the one at REDIS_URL, which others may share."""
+    from django.conf import settings
+
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    run_id = shared.info("server")["run_id"]  # a new one after any restart
+    with own_redis(tmp_path) as server:
+        yield server
+    assert shared.info("server")["run_id"] == run_id, "the Redis at REDIS_URL was restarted during the test"
 
 
-def _redis_start() -> None:
-    if not _redis_up():
-        subprocess.run(["mkdir", "-p", "/var/lib/redis", "/var/log/redis"], check=False)
-        subprocess.run(shlex.split(REDIS_START), check=False)
-    assert wait_for(_redis_up, timeout=30, interval=0.2), "Redis did not come back"
-
-
-def test_a_redis_restart_mid_campaign_loses_nothing(manager, fake_callkaro, real_broker):
+def test_a_redis_restart_mid_campaign_loses_nothing(manager, fake_callkaro, redis_of_our_own):
     leads = 200
     fake_callkaro.latency = 0.05
     campaign = _launch(manager, leads)
-    worker = start_worker(concurrency=CONCURRENCY, env=_env(fake_callkaro, CELERY_VISIBILITY_TIMEOUT="5"))
+    env = _env(fake_callkaro, CELERY_VISIBILITY_TIMEOUT="5", **worker_redis_env(redis_of_our_own))
+    worker = start_worker(concurrency=CONCURRENCY, env=env)
     try:
         assert _tick_until(lambda: len(fake_callkaro.dials()) >= 50, timeout=40)
         try:
             # Redis keeps nothing on disk: queued messages, the breaker and the scheduler lock all go.
-            subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, check=False)
-            assert wait_for(lambda: not _redis_up(), timeout=10)
+            redis_of_our_own.kill()
             at_outage = len(fake_callkaro.dials())
             deadline = time.monotonic() + 3
             while time.monotonic() < deadline:  # the beat keeps trying while Redis is down
                 _tick_quietly()
                 time.sleep(0.5)
         finally:
-            _redis_start()
+            redis_of_our_own.start()
         assert at_outage < leads, "the campaign finished before the outage; the test proved nothing"
 
         def settled() -> bool:
@@ -146,7 +143,6 @@ def test_a_redis_restart_mid_campaign_loses_nothing(manager, fake_callkaro, real
         scheduler_tick()
     finally:
         stop(worker)
-        _redis_start()
     _assert_nothing_lost(campaign, fake_callkaro, leads, max_unknown=CONCURRENCY)
 
 

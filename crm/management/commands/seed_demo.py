@@ -4,7 +4,8 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from crm import demo
@@ -13,8 +14,21 @@ from crm import demo
 class Command(BaseCommand):
     help = "Create demo users (admin, manager, rep, rep2), leads, and each provider app's demo data."
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (the demo users share one known password)."
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates users whose password is DEMO_PASSWORD, an admin among them, and it is "
+                "refusing to run with DEBUG off (this looks like production). Pass --force if you mean it."
+            )
+        self._seed()
+
+    @transaction.atomic
+    def _seed(self) -> None:
         info = demo.seed(self.stdout)
         # Provider apps add their own demo data through `<app>.demo.seed(stdout)`.
         for app in apps.get_app_configs():
