@@ -16,6 +16,7 @@ from telephony.models import SandboxRequest
 from telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
 
 from .client import DIGITS
+from .config import get_effective_config
 
 PROVIDER = "acefone"
 CALLER_ID = "918069000001"
@@ -28,7 +29,8 @@ def error(status: int, message: str) -> JsonResponse:
 def _unauthenticated(request: HttpRequest) -> JsonResponse | None:
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    if not settings.ACEFONE_API_TOKEN or not token or not constant_time_compare(token, settings.ACEFONE_API_TOKEN):
+    expected = get_effective_config().api_token
+    if not expected or not token or not constant_time_compare(token, expected):
         return error(401, "Unauthorized: invalid or missing token")
     return None
 

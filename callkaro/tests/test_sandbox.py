@@ -170,7 +170,8 @@ def test_call_ends_with_the_webhook_posted_back(live, lead, rep):
     assert hook["query"] == {"token": SECRET}
     assert hook["body"]["event"] == "call_ended"
     assert hook["body"]["data"]["callSid"] == log.provider_call_id
-    assert hook["body"]["data"]["call_metadata"] == {"call_log_id": log.pk, "lead_id": lead.pk}
+    metadata = hook["body"]["data"]["call_metadata"]
+    assert (metadata["call_log_id"], metadata["lead_id"], metadata["lead_name"]) == (log.pk, lead.pk, lead.name)
     assert SandboxRequest.objects.filter(provider="callkaro", response_status=200).count() == 1
 
 
@@ -255,8 +256,9 @@ def test_campaign_through_the_sandbox(live):
     from callkaro.provider import CallKaroProvider
 
     CallKaroAgent.objects.create(agent_id="agent-1", name="Asha")
-    assert CallKaroProvider().create_campaign("Diwali", "agent-1")
-    assert CallKaroProvider().create_campaign("Holi")
+    assert CallKaroProvider().create_campaign("Diwali", "agent-1")  # v1, the default
+    sandbox_settings.CALLKARO_CAMPAIGN_API_VERSION = "v2"
+    assert CallKaroProvider().create_campaign("Holi", "agent-1")
     with pytest.raises(ProviderUnavailable):
         sandbox_faults_set("callkaro", status=429, retry_after=3)
         CallKaroProvider().create_campaign("x")
