@@ -108,7 +108,9 @@ def click_to_call(request: HttpRequest, body: Any) -> JsonResponse:
     events = call_events(body, pick_outcome(PROVIDER))
     payloads = [event for event in events for _ in range(2 if send_twice() else 1)]
     schedule_webhooks(webhook_url(), payloads)
-    return JsonResponse({"success": True, "message": "Originate successfully queued"})
+    # Acefone sometimes answers with a ref_id: the product keeps it as the provider reference.
+    ref_id = events[0]["call_id"]
+    return JsonResponse({"success": True, "message": "Originate successfully queued", "ref_id": ref_id})
 
 
 @sandbox_endpoint(PROVIDER, methods=("GET",), error=error)

@@ -266,7 +266,14 @@ SANDBOX_OUTCOME_WEIGHTS = {
     "callkaro": {"connected": 6, "no_answer": 2, "rejected": 1, "voicemail": 1},
     "acefone": {"answered": 7, "missed": 3},
 }
-# Per provider: latency_ms, status (e.g. 503 or 429), retry_after, timeout (sleep past the read timeout).
+# The Call Karo sandbox's own agents: its account, independent of the CRM's table (the demo seed's agents).
+SANDBOX_CALLKARO_AGENTS = env.list(
+    "SANDBOX_CALLKARO_AGENTS", default=["demo-priya-hi", "demo-arjun-en", "demo-kavya-kn"]
+)
+# How long one minute of gap_between_retries lasts in the sandbox (seconds), so later tries come soon.
+SANDBOX_RETRY_MINUTE_SECONDS = env.float("SANDBOX_RETRY_MINUTE_SECONDS", default=1.0)
+# Per provider: latency_ms, status (e.g. 503 or 429), retry_after, timeout (sleep past the read timeout),
+# and Call Karo's behaviours (telephony.sandbox.FAULT_KEYS).
 SANDBOX_FAULTS: dict = {"callkaro": {}, "acefone": {}}
 
 # --- Call Karo configuration and call panel -----------------------------------

@@ -74,7 +74,9 @@ def test_a_maximum_call_length_is_sent_as_call_timeout(client):
 @pytest.mark.parametrize("seconds", [30, 59, 0, -5, True])
 def test_a_call_timeout_under_a_minute_is_refused_before_sending(client, seconds):
     with pytest.raises(ProviderRejected, match="at least 60"):
-        client.click_to_call_payload(agent_number="0602000004", destination_number="+919812345678", call_timeout=seconds)
+        client.click_to_call_payload(
+            agent_number="0602000004", destination_number="+919812345678", call_timeout=seconds
+        )
 
 
 @pytest.mark.parametrize("success", [True, "true", "True"])

@@ -48,6 +48,7 @@ def sandbox_settings(settings):
     settings.PROVIDER_SANDBOX = True
     settings.CALLKARO_API_KEY = KEY
     settings.CALLKARO_DEFAULT_AGENT_ID = "default-agent"
+    settings.SANDBOX_CALLKARO_AGENTS = ["default-agent", "agent-1"]  # the fake account's own agents
     settings.CALLKARO_WEBHOOK_SECRET = SECRET
     settings.TELEPHONY_HTTP_BACKOFF = 0
     settings.TELEPHONY_BREAKER_THRESHOLD = 2
@@ -252,7 +253,7 @@ def test_bad_key_and_unknown_agent_are_rejected(live, lead, rep, sandbox_setting
 
 
 @pytest.mark.django_db(transaction=True)
-def test_campaign_through_the_sandbox(live):
+def test_campaign_through_the_sandbox(live, sandbox_settings):
     from callkaro.provider import CallKaroProvider
 
     CallKaroAgent.objects.create(agent_id="agent-1", name="Asha")
