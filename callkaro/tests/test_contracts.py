@@ -32,9 +32,9 @@ def _provider(settings):
     settings.TELEPHONY_HTTP_BACKOFF = 0
 
 
-def _ok():
+def _ok(call_sid="s"):
     responses.post(
-        f"{CK}/call/outbound", json={"status": "done", "message": "Call queued successfully", "call_sid": "s"}
+        f"{CK}/call/outbound", json={"status": "done", "message": "Call queued successfully", "call_sid": call_sid}
     )
 
 
