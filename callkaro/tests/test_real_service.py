@@ -223,3 +223,14 @@ def test_the_short_call_limit_is_a_setting(client, lead, settings):
     _post(client, _short(log.pk, 20, {"lead_status": "interested", "do_not_call": True}))
     lead.refresh_from_db()
     assert lead.stage == LeadStage.CONTACTED and not lead.do_not_call
+
+
+@pytest.mark.django_db
+def test_the_tries_are_visible_in_the_lead_call_history(client, lead, manager_client):
+    log = make_ck_log(lead, status="initiated")
+    _post(client, _try(log.pk, 0, connected=False))
+    _post(client, _try(log.pk, 1, connected=True))
+    from django.urls import reverse
+
+    page = manager_client.get(reverse("crm:call_history", args=[lead.pk])).content.decode()
+    assert "2 tries reported" in page and "USER_UNAVAILABLE" in page
