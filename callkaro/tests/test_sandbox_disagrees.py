@@ -9,6 +9,7 @@ import random
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.urls import include, path
 
 from callkaro import sandbox
 from callkaro.models import CallKaroAgent
@@ -19,9 +20,12 @@ KEY = "sandbox-key-disagree-1"
 NUMBER = "+919812345678"
 pytestmark = pytest.mark.django_db
 
+urlpatterns = [path("sandbox/callkaro/", include("callkaro.sandbox_urls"))]
+
 
 @pytest.fixture(autouse=True)
 def _sandbox(settings, monkeypatch):
+    settings.ROOT_URLCONF = __name__
     settings.PROVIDER_SANDBOX = True
     settings.CALLKARO_API_KEY = KEY
     settings.CALLKARO_DEFAULT_AGENT_ID = "crm-default"

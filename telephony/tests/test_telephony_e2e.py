@@ -32,6 +32,7 @@ def live(live_server, settings):
     settings.ACEFONE_BASE_URL = f"{live_server.url}/sandbox/acefone"
     settings.CALLKARO_API_KEY = "e2e-callkaro-key"
     settings.CALLKARO_DEFAULT_AGENT_ID = "e2e-agent"
+    settings.SANDBOX_CALLKARO_AGENTS = ["e2e-agent"]  # the fake account has this agent
     settings.CALLKARO_WEBHOOK_SECRET = "e2e-callkaro-secret"
     settings.ACEFONE_API_TOKEN = "e2e-acefone-token"
     settings.ACEFONE_WEBHOOK_SECRET = "e2e-acefone-secret"
