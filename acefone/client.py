@@ -67,20 +67,28 @@ class AcefoneClient(ProviderHttpClient):
         if caller_id:
             payload["caller_id"] = caller_id
         if call_timeout is not None:
-            if not isinstance(call_timeout, int) or call_timeout <= 0:
-                raise ProviderRejected("call_timeout must be a positive number of seconds", field="call_timeout")
+            # It disconnects the call after that many seconds: never a short one (config.MIN_CALL_SECONDS).
+            if not isinstance(call_timeout, int) or isinstance(call_timeout, bool) or call_timeout < 60:
+                raise ProviderRejected(
+                    "call_timeout (the maximum call length) must be at least 60 seconds",
+                    field="call_timeout",
+                    provider=self.provider,
+                )
             payload["call_timeout"] = call_timeout
         if custom_identifier != "":
             payload["custom_identifier"] = str(custom_identifier)
         return payload
 
     def click_to_call(self, **fields: Any) -> PlaceCallResult:
-        """``POST /v1/click_to_call``. Acefone gives no call id; we correlate by custom_identifier."""
+        """``POST /v1/click_to_call``. A ``ref_id`` in the answer is kept as the provider reference;
+        hang-ups are matched on it and on our custom_identifier."""
         body = self.request("POST", "/v1/click_to_call", json=self.click_to_call_payload(**fields))
         if not isinstance(body, dict) or not truthy(body.get("success")):
             message = body.get("message") if isinstance(body, dict) else None
             raise ProviderRejected(message or "Acefone did not accept the call", provider=self.provider)
-        return PlaceCallResult(provider_call_id="", message=str(body.get("message", "")), raw=body)
+        ref_id = body.get("ref_id")
+        ref_id = str(ref_id).strip()[:100] if ref_id not in (None, "") else ""
+        return PlaceCallResult(provider_call_id=ref_id, message=str(body.get("message", "")), raw=body)
 
     def _stamp(self, value: datetime | str) -> str:
         if isinstance(value, str):

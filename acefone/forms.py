@@ -6,6 +6,8 @@ import re
 
 from django import forms
 
+from .config import MAX_CALL_SECONDS, MIN_CALL_SECONDS
+
 AGENT_NUMBER_RE = re.compile(r"^\+?\d{3,20}$")
 
 
@@ -19,3 +21,32 @@ class AgentNumberForm(forms.Form):
         if value and not AGENT_NUMBER_RE.match(value):
             raise forms.ValidationError("Digits only (an optional leading +), 3 to 20 of them.")
         return value
+
+
+class AcefoneSettingsForm(forms.Form):
+    """The API token (kept encrypted, never shown again) and the maximum call length."""
+
+    api_token = forms.CharField(
+        label="Acefone API token",
+        required=False,
+        max_length=500,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave blank to keep the saved token.",
+    )
+    clear_api_token = forms.BooleanField(
+        label="Remove the saved token (fall back to ACEFONE_API_TOKEN from the environment)", required=False
+    )
+    max_call_seconds = forms.IntegerField(
+        label="Maximum call length (seconds)",
+        required=False,
+        min_value=MIN_CALL_SECONDS,
+        max_value=MAX_CALL_SECONDS,
+        help_text="Acefone disconnects a call after this long. Leave empty for no limit (recommended).",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("api_token") and data.get("clear_api_token"):
+            self.add_error("clear_api_token", "Either enter a new token or remove the saved one, not both.")
+        return data

@@ -29,3 +29,22 @@ class AcefoneCallLog(BaseCallLog):
 
     def __str__(self) -> str:
         return f"Acefone call {self.pk} to {self.to_number} ({self.status})"
+
+
+class AcefoneConfig(models.Model):
+    """The one Acefone settings row from ``/callkaro-config/``; the environment gives the initial values."""
+
+    api_token_encrypted = models.TextField(blank=True)
+    api_token_last4 = models.CharField(max_length=4, blank=True)
+    max_call_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Sent as call_timeout, which disconnects the call; empty sends none."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("crm.TeamMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "Acefone configuration"
+        verbose_name_plural = "Acefone configuration"
+
+    def __str__(self) -> str:
+        return "Acefone configuration"

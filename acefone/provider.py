@@ -11,6 +11,7 @@ from telephony.errors import ProviderConfigError, ProviderUnsupported
 
 from . import selectors
 from .client import AcefoneClient
+from .config import get_effective_config
 
 
 class AcefoneProvider(TelephonyProvider):
@@ -25,20 +26,18 @@ class AcefoneProvider(TelephonyProvider):
         return selectors.config_context()
 
     def client(self) -> AcefoneClient:
-        if not settings.ACEFONE_API_TOKEN:
-            raise ProviderConfigError("ACEFONE_API_TOKEN is not set")
-        return AcefoneClient(
-            api_token=settings.ACEFONE_API_TOKEN,
-            base_url=settings.ACEFONE_BASE_URL,
-            time_zone=settings.ACEFONE_TIME_ZONE,
-        )
+        """A client with the token in force now (one saved on the config page wins over the environment)."""
+        config = get_effective_config()
+        if not config.api_token:
+            raise ProviderConfigError("Acefone has no API token (configuration page or ACEFONE_API_TOKEN)")
+        return AcefoneClient(api_token=config.api_token, base_url=config.base_url, time_zone=config.time_zone)
 
     def call_log_defaults(self, *, lead: Any, team_member: Any, options: CallOptions) -> dict[str, Any]:
         """The rep's agent number (rung first) and our caller id; refuses what Acefone cannot do."""
         if options.schedule_at is not None:
             raise ProviderUnsupported("Acefone cannot schedule a call", provider=self.name)
-        if not settings.ACEFONE_API_TOKEN:
-            raise ProviderConfigError("Acefone is not configured (ACEFONE_API_TOKEN missing)")
+        if not get_effective_config().api_token:
+            raise ProviderConfigError("Acefone is not configured (no API token)")
         agent_number = getattr(team_member, "acefone_agent_number", "") if team_member else ""
         if not agent_number:
             raise ProviderConfigError("This team member has no Acefone agent number")
@@ -56,6 +55,7 @@ class AcefoneProvider(TelephonyProvider):
         )
 
     def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
+        """Click-to-call. ``call_timeout`` (which disconnects the call) only when an admin set a maximum length."""
         if request.options.schedule_at is not None:
             raise ProviderUnsupported("Acefone cannot schedule a call", provider=self.name)
         with self.client() as client:
@@ -63,7 +63,7 @@ class AcefoneProvider(TelephonyProvider):
                 agent_number=request.agent_number,
                 destination_number=request.to_number,
                 caller_id=request.caller_id or settings.ACEFONE_CALLER_ID,
-                call_timeout=settings.ACEFONE_CALL_TIMEOUT,
+                call_timeout=get_effective_config().max_call_seconds,
                 custom_identifier=request.call_log_id,
             )
 
@@ -77,7 +77,9 @@ class AcefoneProvider(TelephonyProvider):
         return [s.strip() for s in settings.ACEFONE_WEBHOOK_SECRET.split(",") if s.strip()]
 
     def credentials_missing(self) -> str:
-        return "" if settings.ACEFONE_API_TOKEN else "Acefone has no API token (ACEFONE_API_TOKEN)"
+        if get_effective_config().api_token:
+            return ""
+        return "Acefone has no API token (ACEFONE_API_TOKEN or the configuration page)"
 
     def reconcile_stuck_calls(self, *, call_logs: list[Any]) -> int:
         """Settle stuck calls from Acefone's call-records API (its webhooks are optional)."""

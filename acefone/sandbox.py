@@ -16,6 +16,7 @@ from telephony.models import SandboxRequest
 from telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
 
 from .client import DIGITS
+from .config import get_effective_config
 
 PROVIDER = "acefone"
 CALLER_ID = "918069000001"
@@ -28,7 +29,8 @@ def error(status: int, message: str) -> JsonResponse:
 def _unauthenticated(request: HttpRequest) -> JsonResponse | None:
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    if not settings.ACEFONE_API_TOKEN or not token or not constant_time_compare(token, settings.ACEFONE_API_TOKEN):
+    expected = get_effective_config().api_token
+    if not expected or not token or not constant_time_compare(token, expected):
         return error(401, "Unauthorized: invalid or missing token")
     return None
 
@@ -106,7 +108,9 @@ def click_to_call(request: HttpRequest, body: Any) -> JsonResponse:
     events = call_events(body, pick_outcome(PROVIDER))
     payloads = [event for event in events for _ in range(2 if send_twice() else 1)]
     schedule_webhooks(PROVIDER, payloads)
-    return JsonResponse({"success": True, "message": "Originate successfully queued"})
+    # Acefone sometimes answers with a ref_id: the product keeps it as the provider reference.
+    ref_id = events[0]["call_id"]
+    return JsonResponse({"success": True, "message": "Originate successfully queued", "ref_id": ref_id})
 
 
 @sandbox_endpoint(PROVIDER, methods=("GET",), error=error)

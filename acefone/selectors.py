@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from crm import crypto
 from crm.models import TeamMember
+
+from .config import get_effective_config
+from .forms import AcefoneSettingsForm
 
 
 def team_members_for_numbers() -> QuerySet[TeamMember]:
@@ -17,8 +19,13 @@ def team_members_for_numbers() -> QuerySet[TeamMember]:
 
 
 def config_context() -> dict[str, Any]:
-    """What ``acefone/_config.html`` shows: the token as a mask (never the value) and each rep's number."""
+    """What ``acefone/_config.html`` shows: the token as a mask (never the value), the maximum call
+    length, and each rep's number."""
+    config = get_effective_config()
     return {
-        "token_mask": crypto.mask(settings.ACEFONE_API_TOKEN),
+        "token_mask": crypto.mask(config.api_token) if config.api_token else "",
+        "token_source": config.token_source,
+        "max_call_seconds": config.max_call_seconds,
+        "settings_form": AcefoneSettingsForm(initial={"max_call_seconds": config.max_call_seconds}),
         "members": team_members_for_numbers(),
     }

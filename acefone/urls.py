@@ -11,6 +11,7 @@ urlpatterns = [
     path("initiate-acefone-call/", views.initiate_call, name="initiate_call"),
     path("acefone-call-options/", views.call_options, name="call_options"),
     path("acefone-webhook/", AcefoneWebhookView.as_view(), name="webhook"),
+    path("callkaro-config/acefone/", views_config.save_settings, name="save_settings"),
     path(
         "callkaro-config/acefone-number/<int:member_id>/",
         views_config.set_agent_number,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +15,8 @@ from telephony.base import CallOptions
 from telephony.call_start import CallStartRefused
 from telephony.forms import CallStartForm
 from telephony.views import call_start_view
+
+from .config import get_effective_config
 
 #: Options only Call Karo has. Acefone cannot honour them, so asking for one is an error, never ignored.
 AI_ONLY_FIELDS = ("agent_id", "schedule_at", "number_of_retries", "gap_between_retries", "priority")
@@ -64,6 +65,6 @@ def call_options(request: HttpRequest) -> HttpResponse:
     context = {
         "lead": lead,
         "agent_number": member.acefone_agent_number if member else "",
-        "token_set": bool(settings.ACEFONE_API_TOKEN),
+        "token_set": bool(get_effective_config().api_token),
     }
     return render(request, "acefone/_call_options.html", context)

@@ -7,6 +7,7 @@ did not answer" or "the customer did not answer"; ``agent_answered``/``customer_
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,9 @@ __all__ = ["WebhookPayloadError", "call_records_reconcile", "parse_payload"]
 logger = logging.getLogger(__name__)
 PROVIDER = "acefone"
 
-#: Hang-up causes (FreeSWITCH/Q.850 names) once the agent answered but the customer did not talk.
+#: Acefone's hang-up causes (FreeSWITCH/Q.850 names; the dashboard may spell them ``NormalClearing``),
+#: read once the agent answered and the customer did not talk. ``cause_key`` normalises the spelling;
+#: a cause not listed here leaves the missed call a no-answer, with the raw value kept.
 HANGUP_CAUSE_STATUS: dict[str, str] = {
     "USER_BUSY": CallStatus.BUSY,
     "NO_ANSWER": CallStatus.NO_ANSWER,
@@ -30,6 +33,8 @@ HANGUP_CAUSE_STATUS: dict[str, str] = {
     "CALL_REJECTED": CallStatus.NO_ANSWER,
     "ORIGINATOR_CANCEL": CallStatus.NO_ANSWER,
     "NORMAL_CLEARING": CallStatus.NO_ANSWER,
+    "SUBSCRIBER_ABSENT": CallStatus.NO_ANSWER,
+    "ALLOTTED_TIMEOUT": CallStatus.NO_ANSWER,
     "UNALLOCATED_NUMBER": CallStatus.FAILED,
     "INVALID_NUMBER_FORMAT": CallStatus.FAILED,
     "NO_ROUTE_DESTINATION": CallStatus.FAILED,
@@ -37,9 +42,23 @@ HANGUP_CAUSE_STATUS: dict[str, str] = {
     "NORMAL_TEMPORARY_FAILURE": CallStatus.FAILED,
     "RECOVERY_ON_TIMER_EXPIRE": CallStatus.FAILED,
 }
+
+
+def cause_key(value: Any) -> str:
+    """``NormalClearing``, ``normal_clearing``, ``NORMAL CLEARING`` -> ``NORMAL_CLEARING``."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", as_str(value, 60))
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
+
+
+def hangup_cause_stored(value: Any) -> str:
+    """A known cause in its one spelling (so outcome rules match it); an unknown one exactly as sent."""
+    key = cause_key(value)
+    return key if key in HANGUP_CAUSE_STATUS else as_str(value, 60)
+
+
 #: Values of our ``event`` field (the literal set per trigger in Acefone's dashboard).
 ANSWERED_EVENTS = {"agent_answered", "answered", "call_answered"}
-_KNOWN_KEYS = {"call_id", "uuid", "call_status", "custom_identifier", "hangup_cause", "call_to_number"}
+_KNOWN_KEYS = {"call_id", "uuid", "ref_id", "call_status", "custom_identifier", "hangup_cause", "call_to_number"}
 
 
 def _zone() -> str:
@@ -51,7 +70,7 @@ def _classify(item: dict[str, Any], kind: str) -> tuple[str, bool | None, bool |
     agent_number = as_str(item.get("answered_agent_number"))
     call_status = as_str(item.get("call_status")).lower()
     billsec = as_int(item.get("billsec"))
-    cause = as_str(item.get("hangup_cause")).upper()
+    cause = cause_key(item.get("hangup_cause"))
     if kind == "answered":
         # The agent picked up; Acefone now rings the customer.
         return CallStatus.RINGING, True, None
@@ -82,8 +101,10 @@ def _parse_one(item: Any) -> CallEvent:
     ended = as_datetime(item.get("end_stamp"), zone)
     call_id = as_str(item.get("call_id"), 100)
     uuid = as_str(item.get("uuid"), 64)
+    #: The click-to-call answer's ``ref_id`` is what we stored as the provider reference: match on it first.
+    ref_id = as_str(item.get("ref_id"), 100)
     extras: dict[str, Any] = {
-        "hangup_cause": as_str(item.get("hangup_cause"), 60),
+        "hangup_cause": hangup_cause_stored(item.get("hangup_cause")),
         "billsec": billsec,
         "agent_answered": agent_answered,
         "customer_answered": customer_answered,
@@ -104,12 +125,12 @@ def _parse_one(item: Any) -> CallEvent:
         status=status,
         raw_status=raw_status,
         call_log_id=as_id(item.get("custom_identifier")),
-        provider_call_id=call_id or uuid,
+        provider_call_id=ref_id or call_id or uuid,
         duration=billsec if billsec is not None else (duration if status == CallStatus.COMPLETED else 0),
         occurred_at=ended or answered or started,
         dedup_key=stable_key(
             "af",
-            call_id or uuid,
+            ref_id or call_id or uuid,
             as_str(item.get("custom_identifier")),
             kind,
             raw_status.lower(),

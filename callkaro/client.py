@@ -60,14 +60,22 @@ class CallKaroClient(ProviderHttpClient):
         return PlaceCallResult(provider_call_id=str(call_id), message=str(body.get("message", "")), raw=body)
 
     # --- campaigns ---------------------------------------------------------------------------
-    def create_campaign(self, name: str, agent_id: str | None = None) -> str:
-        """v1 ``/call/campaign`` (one agent) when ``agent_id`` is given, else v2. Returns the batch_id."""
+    def create_campaign(self, name: str, agent_id: str | None = None, *, version: str = "") -> str:
+        """v1 ``POST /call/campaign`` ``{name, agent_id}`` or v2 ``POST /v2/call/campaign`` ``{name}``.
+
+        Without ``version``, v1 when ``agent_id`` is given, else v2. Returns the batch_id.
+        """
         if not name or not name.strip():
             raise _invalid("A campaign needs a name", "name")
-        if agent_id:
+        version = version or ("v1" if agent_id else "v2")
+        if version == "v1":
+            if not agent_id:
+                raise _invalid("A v1 campaign needs its agent_id", "agent_id")
             body = self.request("POST", "/call/campaign", json={"name": name, "agent_id": agent_id})
-        else:
+        elif version == "v2":
             body = self.request("POST", "/v2/call/campaign", json={"name": name})
+        else:
+            raise _invalid(f"Unknown campaign API version {version!r}: v1 or v2", "version")
         if not isinstance(body, dict) or not body.get("batch_id"):
             message = body.get("message") if isinstance(body, dict) else None
             raise ProviderRejected(message or "Call Karo returned no batch_id", provider="callkaro")

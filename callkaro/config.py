@@ -26,6 +26,10 @@ class EffectiveCallKaroConfig:
     time_zone: str = "Asia/Kolkata"
     is_enabled: bool = True
     base_url: str = ""
+    #: Lead fields sent as metadata (``callkaro.metadata.LEAD_FIELDS`` keys); None means the defaults.
+    metadata_fields: list[str] | None = None
+    #: "v1" (``POST /call/campaign`` with one agent) or "v2" (``POST /v2/call/campaign``, name only).
+    campaign_api_version: str = "v1"
 
     @property
     def is_configured(self) -> bool:
@@ -60,6 +64,9 @@ def get_effective_config() -> EffectiveCallKaroConfig:
         time_zone=(row.time_zone if row else settings.CALLKARO_TIME_ZONE) or settings.CALLKARO_TIME_ZONE,
         is_enabled=row.is_enabled if row else True,
         base_url=settings.CALLKARO_BASE_URL.rstrip("/"),
+        metadata_fields=row.metadata_fields if row is not None else None,
+        campaign_api_version=(row.campaign_api_version if row and row.campaign_api_version else "")
+        or settings.CALLKARO_CAMPAIGN_API_VERSION,
     )
 
 

@@ -12,9 +12,12 @@ from crm.models import TeamMember
 from telephony.forms import CallStartForm
 
 from . import options
+from .metadata import FIELD_CHOICES
 from .models import CallKaroAgent
 from .options import OptionField
 
+#: A hidden input beside the metadata checkboxes: with none ticked, the admin chose to send no lead fields.
+METADATA_SHOWN = "metadata_fields_shown"
 AGENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -36,6 +39,30 @@ class ConfigForm(forms.Form):
         label="Call Karo account time zone", max_length=40, initial="Asia/Kolkata", help_text="Used for schedule_at."
     )
     is_enabled = forms.BooleanField(label="AI calling enabled", required=False, initial=True)
+    metadata_fields = forms.MultipleChoiceField(
+        label="Lead fields sent to the AI agent",
+        choices=FIELD_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Sent as call metadata, even when empty, so the agent's prompt and pre-call functions can use "
+        "them. call_log_id and lead_id are always sent; notes never are.",
+    )
+    campaign_api_version = forms.ChoiceField(
+        label="Campaign API",
+        required=False,
+        choices=[
+            ("", "As CALLKARO_CAMPAIGN_API_VERSION"),
+            ("v1", "v1: one agent per campaign"),
+            ("v2", "v2: name only"),
+        ],
+    )
+
+    def clean_metadata_fields(self) -> list[str] | None:
+        """None (keep the saved choice) when the form did not show the checkboxes at all."""
+        value = self.cleaned_data["metadata_fields"]
+        if not value and not self.data.get(METADATA_SHOWN):
+            return None
+        return value
 
     def clean_default_agent_id(self) -> str:
         value = self.cleaned_data["default_agent_id"].strip()

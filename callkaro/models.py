@@ -18,6 +18,12 @@ class CallKaroConfig(models.Model):
     webhook_secrets_encrypted = models.TextField(blank=True, help_text="Encrypted JSON list, newest first.")
     time_zone = models.CharField(max_length=40, default="Asia/Kolkata")
     is_enabled = models.BooleanField(default=True)
+    metadata_fields = models.JSONField(
+        null=True, blank=True, help_text="Lead fields sent as call metadata; empty means the defaults."
+    )
+    campaign_api_version = models.CharField(
+        max_length=2, blank=True, help_text="v1 or v2 campaign creation; blank means CALLKARO_CAMPAIGN_API_VERSION."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey("crm.TeamMember", null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -119,6 +125,13 @@ class CallKaroCallLog(BaseCallLog):
     attempt = models.PositiveSmallIntegerField(default=1, help_text="Our scheduler's attempt number.")
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     try_count = models.PositiveSmallIntegerField(default=0, help_text="Call Karo's own tries (0 = first).")
+    tries = models.JSONField(
+        default=list, blank=True, help_text="Every try Call Karo reported (telephony.attempts): its outcome kept."
+    )
+    spoken_agent_id = models.CharField(
+        max_length=100, blank=True, help_text="The agent Call Karo reports spoke (may differ from the one asked)."
+    )
+    next_call_scheduled = models.BooleanField(null=True, blank=True, help_text="Call Karo will try again itself.")
     hangup_reason = models.CharField(max_length=40, blank=True)
     transcript = models.TextField(blank=True)
     recording_url = models.URLField(max_length=500, blank=True)

@@ -9,6 +9,7 @@ from telephony.base import CallEvent, CallOptions, PlaceCallRequest, PlaceCallRe
 from telephony.errors import ProviderConfigError, ProviderUnsupported
 
 from .client import CallKaroClient
+from .metadata import call_metadata_build
 from .options import CallKaroOptions
 
 
@@ -60,7 +61,13 @@ class CallKaroProvider(TelephonyProvider):
             agent_id = call_log.agent.agent_id
         agent_id = agent_id or (call_log.metadata_sent or {}).get("agent_id", "") or self.config().default_agent_id
         batch_id = call_log.campaign.batch_id if call_log.campaign_id else ""
-        metadata = {k: v for k, v in (call_log.metadata_sent or {}).items() if k != "agent_id"}
+        # Built now, from the lead as it is at dial time: the fields chosen on the config page.
+        metadata = call_metadata_build(
+            lead=call_log.lead,
+            call_log_id=call_log.pk,
+            fields=self.config().metadata_fields,
+            extra={k: v for k, v in (call_log.metadata_sent or {}).items() if k != "agent_id"},
+        )
         options = CallKaroOptions.from_row(call_log, agent_id=agent_id, batch_id=batch_id, metadata=metadata)
         return PlaceCallRequest(
             call_log_id=call_log.pk,
@@ -108,8 +115,10 @@ class CallKaroProvider(TelephonyProvider):
             return client.check_credentials()
 
     def create_campaign(self, name: str, agent_id: str | None = None) -> str:
+        """v1 (one agent per campaign) or v2 (name only; each call names its agent), as configured."""
+        version = self.config().campaign_api_version
         with self.client() as client:
-            return client.create_campaign(name, agent_id)
+            return client.create_campaign(name, agent_id if version == "v1" else None, version=version)
 
     def sandbox_webhook_url(self) -> str:
         from .sandbox import webhook_url

@@ -1,4 +1,11 @@
-"""A fake of Call Karo AI's documented API, for `make run` and end-to-end tests (docs/architecture.md)."""
+"""A fake of Call Karo AI's documented API, for `make run` and end-to-end tests (docs/architecture.md).
+
+It can disagree with the product, as the real service does: it keeps its own list of agents
+(``SANDBOX_CALLKARO_AGENTS``, not the CRM's table) and answers an unknown one 404 "Agent does not
+exist"; it honours ``number_of_retries``/``gap_between_retries`` with later-try reports; and, through
+``manage.py sandbox_faults callkaro``, it reports calls nobody asked for, another agent than the one
+asked, non-``call_ended`` events, short calls and forced outcomes.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,12 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
 
-from telephony.sandbox import pick_outcome, sandbox_endpoint, schedule_webhooks, send_twice
+from telephony.sandbox import sandbox_endpoint, sandbox_faults, schedule_webhooks
 
 from .client import E164
 from .config import get_effective_config
-from .models import CallKaroAgent
 from .options import HHMM, LANGUAGES, PRIORITY_MAX, PRIORITY_MIN, RETRIES_MAX, RETRIES_MIN, SCHEDULE_AT_FORMAT
+from .sandbox_reports import call_reports
 
 PROVIDER = "callkaro"
 FROM_NUMBER = "918069000000"
@@ -42,9 +49,10 @@ def _unauthenticated(request: HttpRequest) -> JsonResponse | None:
 
 
 def _agent_exists(agent_id: str) -> bool:
-    return (
-        CallKaroAgent.objects.filter(agent_id=agent_id).exists() or agent_id == get_effective_config().default_agent_id
-    )
+    """The fake account's own agents (settings), never the CRM's table: the two may disagree."""
+    if sandbox_faults(PROVIDER).get("unknown_agent"):
+        return False
+    return agent_id in settings.SANDBOX_CALLKARO_AGENTS
 
 
 def _invalid_options(body: dict) -> str | None:
@@ -74,7 +82,7 @@ def call_ended_payload(body: dict, call_sid: str, outcome: str, rng: random.Rand
     """
     rng = rng or random.Random()
     metadata = body.get("metadata") or {}
-    name = str(metadata.get("name") or "there")
+    name = str(metadata.get("lead_name") or metadata.get("name") or "there")
     data: dict[str, Any] = {
         "callSid": call_sid,
         "name": "outbound-scheduled" if body.get("schedule_at") else "outbound-api",
@@ -115,8 +123,6 @@ def call_ended_payload(body: dict, call_sid: str, outcome: str, rng: random.Rand
         data.update(hangup_reason="USER_REJECTED")
     else:
         data.update(hangup_reason=rng.choice(["USER_UNAVAILABLE", "USER_UNRESPONSIVE"]))
-    if int(body.get("number_of_retries") or 0) > 0 and outcome != "connected":
-        data["next_call_scheduled"] = True
     return {"event": "call_ended", "data": data}
 
 
@@ -142,8 +148,8 @@ def outbound(request: HttpRequest, body: Any) -> JsonResponse:
     if not _agent_exists(str(body["agent_id"])):
         return error(404, "Agent does not exist")
     call_sid = secrets.token_hex(12)
-    event = call_ended_payload(body, call_sid, pick_outcome(PROVIDER))
-    schedule_webhooks(PROVIDER, [event, event] if send_twice() else [event])
+    for delay, payloads in call_reports(body, call_sid, sandbox_faults(PROVIDER)):
+        schedule_webhooks(PROVIDER, payloads, delay=delay)
     return JsonResponse({"status": "done", "message": "Call queued successfully", "call_sid": call_sid})
 
 

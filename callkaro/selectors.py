@@ -41,11 +41,16 @@ def agent_usable_by(user: AbstractBaseUser, agent_id: str) -> CallKaroAgent | No
 
 
 def agents_api_rows(user: AbstractBaseUser) -> list[dict]:
+    """The agents a user may call with; the default agent (environment or config page) is listed even
+    when no agent row exists for it, since every user may use it. A disabled row hides it."""
     default_id = get_effective_config().default_agent_id
-    return [
+    rows = [
         {"agent_id": a.agent_id, "name": a.name, "language": a.language, "is_default": a.agent_id == default_id}
         for a in agents_usable_by(user)
     ]
+    if default_id and not CallKaroAgent.objects.filter(agent_id=default_id).exists():
+        rows.insert(0, {"agent_id": default_id, "name": "Default agent", "language": "", "is_default": True})
+    return rows
 
 
 @dataclass(frozen=True)

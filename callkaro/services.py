@@ -39,8 +39,11 @@ def config_save(
     time_zone: str,
     is_enabled: bool,
     actor: TeamMember | None,
+    metadata_fields: list[str] | None = None,
+    campaign_api_version: str = "",
 ) -> CallKaroConfig:
-    """Save the config page. A blank ``api_key`` keeps the saved one (the page never echoes it back)."""
+    """Save the config page. A blank ``api_key`` keeps the saved one (the page never echoes it back);
+    ``metadata_fields`` None keeps the saved choice (a form that did not show the field)."""
     row = _config_for_update()
     api_key = api_key.strip()
     key_changed = False
@@ -56,6 +59,9 @@ def config_save(
     row.default_agent_id = default_agent_id.strip()
     row.time_zone = time_zone
     row.is_enabled = is_enabled
+    if metadata_fields is not None:
+        row.metadata_fields = list(metadata_fields)
+    row.campaign_api_version = campaign_api_version
     row.updated_by = actor
     row.save()
     logger.info(

@@ -27,6 +27,7 @@ from telephony.registry import get_provider, provider_names
 from . import selectors, services
 from .config import config_row
 from .forms import AgentAssignForm, AgentForm, ConfigForm
+from .metadata import DEFAULT_FIELDS
 from .models import CallKaroAgent
 
 configure_required = permission_required("crm.configure_calling", raise_exception=True)
@@ -36,8 +37,18 @@ def _config_initial() -> dict:
     """Only values saved on this page; the environment's show as placeholders, so saving never copies them."""
     row = config_row()
     if row is None:
-        return {"time_zone": selectors.config_summary().time_zone, "is_enabled": True}
-    return {"default_agent_id": row.default_agent_id, "time_zone": row.time_zone, "is_enabled": row.is_enabled}
+        return {
+            "time_zone": selectors.config_summary().time_zone,
+            "is_enabled": True,
+            "metadata_fields": list(DEFAULT_FIELDS),
+        }
+    return {
+        "default_agent_id": row.default_agent_id,
+        "time_zone": row.time_zone,
+        "is_enabled": row.is_enabled,
+        "metadata_fields": list(DEFAULT_FIELDS) if row.metadata_fields is None else row.metadata_fields,
+        "campaign_api_version": row.campaign_api_version,
+    }
 
 
 def _provider_sections() -> list[dict]:

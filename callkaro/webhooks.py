@@ -26,7 +26,7 @@ from telephony.payload import (
 )
 from telephony.status import CallStatus
 
-__all__ = ["HANGUP_REASON_STATUS", "WebhookPayloadError", "hangup_status", "parse_payload"]
+__all__ = ["HANGUP_REASON_STATUS", "SETTLING_EVENT", "WebhookPayloadError", "hangup_status", "parse_payload"]
 
 PROVIDER = "callkaro"
 #: A connected reason means the customer picked up; it is a completed call only with talk time.
@@ -100,6 +100,9 @@ def _ended_event(data: dict[str, Any], envelope: dict[str, Any], zone: str) -> C
         "converted": as_bool(data.get("conversion_status")),
         "post_call": as_dict(data.get("post_call")),
         "post_call_detail": as_dict(data.get("post_call_detail")),
+        # Call Karo may hand the call to another agent, or retry it on its own: both are kept.
+        "spoken_agent_id": as_str(data.get("agent"), 100),
+        "next_call_scheduled": as_bool(data.get("next_call_scheduled")),
     }
     # ``time`` is read as the call's start, so the end is start + talk time.
     if started is not None and status != CallStatus.UNKNOWN:
@@ -155,10 +158,34 @@ def _simple_event(item: dict[str, Any]) -> CallEvent:
     )
 
 
+#: The one event that settles a call. Every other event is stored and changes nothing.
+SETTLING_EVENT = "call_ended"
+
+
+def _informational_event(name: str, data: dict[str, Any], envelope: dict[str, Any]) -> CallEvent:
+    """``call_started``, ``message_*``, ``template_sent`` or anything new: kept, never applied."""
+    metadata = as_dict(data.get("call_metadata") or data.get("metadata"))
+    call_sid = as_str(data.get("callSid") or data.get("call_sid"), 100)
+    content = hashlib.sha256(json.dumps(envelope, sort_keys=True, default=str).encode()).hexdigest()
+    return CallEvent(
+        provider=PROVIDER,
+        status=CallStatus.UNKNOWN,
+        raw_status=name,
+        call_log_id=as_id(metadata.get("call_log_id")),
+        provider_call_id=call_sid,
+        dedup_key=stable_key("ck-info", name, call_sid, content)[:200],
+        raw=envelope,
+        changes_call=False,
+    )
+
+
 def _parse_one(item: Any, zone: str) -> CallEvent:
     if not isinstance(item, dict):
         raise WebhookPayloadError("A Call Karo event must be a JSON object")
     data = item.get("data")
+    name = as_str(item.get("event"), 60)
+    if name and name.lower() != SETTLING_EVENT:
+        return _informational_event(name, data if isinstance(data, dict) else {}, item)
     if isinstance(data, dict):
         return _ended_event(data, item, zone)
     if "callSid" in item or "hangup_reason" in item:  # the data object posted without its envelope

@@ -260,6 +260,12 @@ CALLKARO_WEBHOOK_SECRET = env.str("CALLKARO_WEBHOOK_SECRET", default="")
 CALLKARO_TIME_ZONE = env.str("CALLKARO_TIME_ZONE", default="Asia/Kolkata")
 # How long a process reuses the effective Call Karo config on the webhook path (0 turns the copy off).
 CALLKARO_CONFIG_CACHE_SECONDS = env.float("CALLKARO_CONFIG_CACHE_SECONDS", default=5.0)
+# Campaign creation: "v1" (POST /call/campaign, one agent) or "v2" (POST /v2/call/campaign, name only).
+CALLKARO_CAMPAIGN_API_VERSION = env.str("CALLKARO_CAMPAIGN_API_VERSION", default="v1")
+if CALLKARO_CAMPAIGN_API_VERSION not in {"v1", "v2"}:
+    raise ImproperlyConfigured("CALLKARO_CAMPAIGN_API_VERSION must be v1 or v2")
+# Post-call values of calls this short (seconds) are the agent's defaults: stored, never acted on.
+TELEPHONY_SHORT_CALL_SECONDS = env.int("TELEPHONY_SHORT_CALL_SECONDS", default=10)
 ACEFONE_BASE_URL = env.str("ACEFONE_BASE_URL", default="https://api.acefone.in")
 ACEFONE_API_TOKEN = env.str("ACEFONE_API_TOKEN", default="")
 ACEFONE_CALLER_ID = env.str("ACEFONE_CALLER_ID", default="")
@@ -281,7 +287,11 @@ TELEPHONY_HTTP_RETRIES = env.int("TELEPHONY_HTTP_RETRIES", default=2)
 TELEPHONY_HTTP_BACKOFF = env.float("TELEPHONY_HTTP_BACKOFF", default=0.3)
 TELEPHONY_BREAKER_THRESHOLD = env.int("TELEPHONY_BREAKER_THRESHOLD", default=5)
 TELEPHONY_BREAKER_COOLDOWN = env.float("TELEPHONY_BREAKER_COOLDOWN", default=30)
-ACEFONE_CALL_TIMEOUT = env.int("ACEFONE_CALL_TIMEOUT", default=30)
+# Acefone's call_timeout DISCONNECTS a call after that many seconds: none is sent unless a maximum
+# call length is set (here as the initial value, or on /callkaro-config/), and it is at least 60 s.
+ACEFONE_MAX_CALL_SECONDS = env.int("ACEFONE_MAX_CALL_SECONDS", default=None)
+if ACEFONE_MAX_CALL_SECONDS is not None and ACEFONE_MAX_CALL_SECONDS < 60:
+    raise ImproperlyConfigured("ACEFONE_MAX_CALL_SECONDS must be at least 60 (it disconnects the call)")
 ACEFONE_TIME_ZONE = env.str("ACEFONE_TIME_ZONE", default="Asia/Kolkata")
 # Provider sandboxes (mounted only when PROVIDER_SANDBOX is on). Faults may also be set at
 # runtime through the cache: telephony.sandbox.sandbox_faults_set(provider, **faults).
@@ -293,7 +303,14 @@ SANDBOX_OUTCOME_WEIGHTS = {
     "callkaro": {"connected": 6, "no_answer": 2, "rejected": 1, "voicemail": 1},
     "acefone": {"answered": 7, "missed": 3},
 }
-# Per provider: latency_ms, status (e.g. 503 or 429), retry_after, timeout (sleep past the read timeout).
+# The Call Karo sandbox's own agents: its account, independent of the CRM's table (the demo seed's agents).
+SANDBOX_CALLKARO_AGENTS = env.list(
+    "SANDBOX_CALLKARO_AGENTS", default=["demo-priya-hi", "demo-arjun-en", "demo-kavya-kn"]
+)
+# How long one minute of gap_between_retries lasts in the sandbox (seconds), so later tries come soon.
+SANDBOX_RETRY_MINUTE_SECONDS = env.float("SANDBOX_RETRY_MINUTE_SECONDS", default=1.0)
+# Per provider: latency_ms, status (e.g. 503 or 429), retry_after, timeout (sleep past the read timeout),
+# and Call Karo's behaviours (telephony.sandbox.FAULT_KEYS).
 SANDBOX_FAULTS: dict = {"callkaro": {}, "acefone": {}}
 
 # --- Call Karo configuration and call panel -----------------------------------

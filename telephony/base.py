@@ -64,6 +64,9 @@ class CallEvent:
     dedup_key: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    #: False for an event that only informs (Call Karo's call_started, message_*, anything new): it is
+    #: stored and answered 200, and changes no call or lead.
+    changes_call: bool = True
 
 
 class TelephonyProvider(ABC):

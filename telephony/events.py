@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import calls
+from . import attempts, calls
 from .base import CallEvent
 from .event_json import event_from_json, event_to_json
 from .models import BaseCallLog, ProviderWebhookEvent
@@ -55,6 +55,7 @@ _PROTECTED = {
     "retry_of",
     "campaign",
     "agent",
+    "tries",
 }
 #: How far before a provider's start time our log may have been created (matching by number).
 MATCH_WINDOW_BEFORE = timedelta(minutes=30)
@@ -104,13 +105,13 @@ def _apply_to_log(log: BaseCallLog, event: CallEvent) -> tuple[bool, list[str]]:
         status = CallStatus(event.status)
     except ValueError:
         status = CallStatus.UNKNOWN
-    tracks_tries = hasattr(log, "try_count") and event.try_count is not None
-    if tracks_tries and event.try_count < log.try_count:
-        return False, []  # an older try of a call that has moved on
-    new_try = tracks_tries and event.try_count > log.try_count
+    # Every try's report is kept first (telephony.attempts): nothing below overwrites without a trace.
+    changed: list[str] = ["tries"] if attempts.attempt_record(log, event) else []
+    new_try = hasattr(log, "try_count") and event.try_count is not None and event.try_count != log.try_count
+    if new_try and not attempts.try_takes_over(log, event.try_count, status):
+        return False, changed  # another try that is not the call's outcome: kept as an attempt only
     advance = new_try or can_transition(log.status, status)
     field_names = {f.name for f in log._meta.concrete_fields}
-    changed: list[str] = []
 
     def put(name: str, value: Any, *, overwrite: bool) -> None:
         if name not in field_names or _is_empty(value):
@@ -166,6 +167,10 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
     The stored webhook row (if any) is updated in the same transaction, so an event is never
     marked applied without its effect, nor the other way round.
     """
+    if not event.changes_call:
+        # Stored and answered already; an informational event (call_started, message_*) changes nothing.
+        _record(webhook_event, Outcome.STALE, None)
+        return Outcome.STALE
     model = call_log_model(provider)
     with transaction.atomic():
         log = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from crm.models import Lead, LeadStage
@@ -127,6 +128,17 @@ def rule_matches(rule: CallOutcomeRule, *, call_log: Any, provider: str) -> bool
     return True
 
 
+def post_call_is_evidence(call_log: Any) -> bool:
+    """False for a call of ``TELEPHONY_SHORT_CALL_SECONDS`` (10) seconds or less: Call Karo then fills
+    ``post_call`` (and ``conversion_status``) with the agent's defaults, so they are stored, not acted on."""
+    return (getattr(call_log, "duration_seconds", None) or 0) > settings.TELEPHONY_SHORT_CALL_SECONDS
+
+
+def rule_reads_post_call(rule: CallOutcomeRule) -> bool:
+    """The rule's condition is post-call analysis (post-call data or conversion), not the call itself."""
+    return bool(rule.post_call_key) or rule.converted is not None
+
+
 def stage_is_forward(current: str, new: str) -> bool:
     """A call moves a lead only forward, and never out of a stage a person closed."""
     if current not in STAGE_RANK or new not in STAGE_RANK:
@@ -136,7 +148,12 @@ def stage_is_forward(current: str, new: str) -> bool:
 
 def call_outcome_apply(*, call_log: Any, provider: str) -> list[str]:
     """Apply the matching rules to the call's lead; returns what changed. Safe to run twice."""
-    matched = [rule for rule in outcome_rules() if rule_matches(rule, call_log=call_log, provider=provider)]
+    evidence = post_call_is_evidence(call_log)
+    matched = [
+        rule
+        for rule in outcome_rules()
+        if rule_matches(rule, call_log=call_log, provider=provider) and (evidence or not rule_reads_post_call(rule))
+    ]
     label = ACTOR_LABELS.get(provider, f"{provider} webhook")
     call_ref = f"{provider}:{call_log.pk}"
     changes: list[str] = []

@@ -29,7 +29,23 @@ from .models import SandboxRequest
 logger = logging.getLogger("telephony.sandbox")
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie"})
-FAULT_KEYS = frozenset({"latency_ms", "status", "retry_after", "timeout", "timeout_seconds"})
+FAULT_KEYS = frozenset(
+    {
+        "latency_ms",
+        "status",
+        "retry_after",
+        "timeout",
+        "timeout_seconds",
+        # Call Karo behaviours a naive client misses (callkaro/sandbox.py):
+        "unknown_agent",  # every agent id answered 404 "Agent does not exist"
+        "later_tries",  # N later-try reports (try_count 1..N) after a first try that did not connect
+        "unsolicited_report",  # also a call_ended for a call nobody asked for
+        "extra_events",  # call_started before, message_sent and template_sent after the call_ended
+        "other_agent",  # the report names this agent as the one that spoke (a transfer)
+        "outcome",  # force the first try's outcome (connected, no_answer, rejected, voicemail)
+        "short_call",  # a 5-second connected call carrying the agent's default post-call values
+    }
+)
 
 
 # --- faults ------------------------------------------------------------------------------------

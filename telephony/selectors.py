@@ -31,6 +31,9 @@ class CallHistoryItem:
     recording_url: str
     error: str
     provider_call_id: str
+    #: Every try the provider reported (``telephony.attempts``): shown when there was more than one.
+    tries: tuple = ()
+    spoken_agent: str = ""
 
     @property
     def needs_polling(self) -> bool:
@@ -47,6 +50,14 @@ def _agent_label(log) -> str:
     if agent is not None and not isinstance(agent, str):
         return str(agent)
     return getattr(log, "agent_number", "") or ""
+
+
+def _other_agent_spoke(log) -> str:
+    """The agent the provider says spoke, when it is not the one we asked for (a transfer)."""
+    spoken = getattr(log, "spoken_agent_id", "") or ""
+    agent = getattr(log, "agent", None)
+    requested = getattr(agent, "agent_id", "") or (log.metadata_sent or {}).get("agent_id", "")
+    return spoken if spoken and spoken != requested else ""
 
 
 def call_history_for_lead(lead, limit: int = 50) -> list[CallHistoryItem]:
@@ -70,6 +81,8 @@ def call_history_for_lead(lead, limit: int = 50) -> list[CallHistoryItem]:
             recording_url=getattr(log, "recording_url", "") or "",
             error=log.error_message,
             provider_call_id=log.provider_call_id or "",
+            tries=tuple(getattr(log, "tries", None) or ()),
+            spoken_agent=_other_agent_spoke(log),
         )
         for name, log in calls.calls_for_lead(lead.pk, limit=limit)
     ]

@@ -35,7 +35,6 @@ def call(client, **overrides):
         "agent_number": "0602000004",
         "destination_number": "+919812345678",
         "caller_id": "918069000001",
-        "call_timeout": 30,
         "custom_identifier": 77,
     }
     return client.click_to_call(**{**fields, **overrides})
@@ -59,9 +58,25 @@ def test_click_to_call_request(client):
         "destination_number": "919812345678",
         "caller_id": "918069000001",
         "async": "1",
-        "call_timeout": 30,
         "custom_identifier": "77",
     }
+    assert "call_timeout" not in json.loads(sent.request.body)  # it would disconnect the call
+
+
+@responses.activate
+def test_a_maximum_call_length_is_sent_as_call_timeout(client):
+    responses.post(f"{BASE}/v1/click_to_call", json={"success": True, "message": "queued", "ref_id": "ref-991"})
+    result = call(client, call_timeout=3600)
+    assert json.loads(responses.calls[0].request.body)["call_timeout"] == 3600
+    assert result.provider_call_id == "ref-991"  # kept as the provider reference
+
+
+@pytest.mark.parametrize("seconds", [30, 59, 0, -5, True])
+def test_a_call_timeout_under_a_minute_is_refused_before_sending(client, seconds):
+    with pytest.raises(ProviderRejected, match="at least 60"):
+        client.click_to_call_payload(
+            agent_number="0602000004", destination_number="+919812345678", call_timeout=seconds
+        )
 
 
 @pytest.mark.parametrize("success", [True, "true", "True"])

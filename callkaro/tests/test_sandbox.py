@@ -48,6 +48,7 @@ def sandbox_settings(settings):
     settings.PROVIDER_SANDBOX = True
     settings.CALLKARO_API_KEY = KEY
     settings.CALLKARO_DEFAULT_AGENT_ID = "default-agent"
+    settings.SANDBOX_CALLKARO_AGENTS = ["default-agent", "agent-1"]  # the fake account's own agents
     settings.CALLKARO_WEBHOOK_SECRET = SECRET
     settings.TELEPHONY_HTTP_BACKOFF = 0
     settings.TELEPHONY_BREAKER_THRESHOLD = 2
@@ -170,7 +171,8 @@ def test_call_ends_with_the_webhook_posted_back(live, lead, rep):
     assert hook["query"] == {"token": SECRET}
     assert hook["body"]["event"] == "call_ended"
     assert hook["body"]["data"]["callSid"] == log.provider_call_id
-    assert hook["body"]["data"]["call_metadata"] == {"call_log_id": log.pk, "lead_id": lead.pk}
+    metadata = hook["body"]["data"]["call_metadata"]
+    assert (metadata["call_log_id"], metadata["lead_id"], metadata["lead_name"]) == (log.pk, lead.pk, lead.name)
     assert SandboxRequest.objects.filter(provider="callkaro", response_status=200).count() == 1
 
 
@@ -251,12 +253,13 @@ def test_bad_key_and_unknown_agent_are_rejected(live, lead, rep, sandbox_setting
 
 
 @pytest.mark.django_db(transaction=True)
-def test_campaign_through_the_sandbox(live):
+def test_campaign_through_the_sandbox(live, sandbox_settings):
     from callkaro.provider import CallKaroProvider
 
     CallKaroAgent.objects.create(agent_id="agent-1", name="Asha")
-    assert CallKaroProvider().create_campaign("Diwali", "agent-1")
-    assert CallKaroProvider().create_campaign("Holi")
+    assert CallKaroProvider().create_campaign("Diwali", "agent-1")  # v1, the default
+    sandbox_settings.CALLKARO_CAMPAIGN_API_VERSION = "v2"
+    assert CallKaroProvider().create_campaign("Holi", "agent-1")
     with pytest.raises(ProviderUnavailable):
         sandbox_faults_set("callkaro", status=429, retry_after=3)
         CallKaroProvider().create_campaign("x")

@@ -35,6 +35,7 @@ def sandbox_on(settings):
     settings.ACEFONE_WEBHOOK_SECRET = ACE_SECRET
     settings.SANDBOX_DUPLICATE_RATE = 0
     settings.SANDBOX_WEBHOOK_DELIVERY = "celery"  # a real message would be sent: capture it instead
+    settings.SANDBOX_CALLKARO_AGENTS = ["agent-1"]  # the sandbox's own agent list
 
 
 @pytest.fixture

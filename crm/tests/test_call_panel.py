@@ -95,7 +95,7 @@ def test_the_provider_switch_swaps_options_through_htmx(rep_client, lead, config
     assert f'hx-get="{ai}?lead={lead.pk}"' in body and f'hx-get="{human}?lead={lead.pk}"' in body
     assert "Call Karo AI" in body and "Acefone (human)" in body
     # AI is the default while it is up.
-    assert f'<div id="call-options" hx-get="{ai}?lead={lead.pk}" hx-trigger="load">' in body
+    assert f'<div id="call-options" hx-get="{ai}?lead={lead.pk}" hx-trigger="load" hx-sync="this:replace">' in body
 
 
 def test_the_ai_options_offer_only_the_reps_agents_and_the_default(rep_client, lead, configured):

@@ -162,7 +162,16 @@ def test_sync_callkaro_call(lead, rep):
     assert body == {
         "to_number": str(lead.phone),
         "agent_id": "agent-7",
-        "metadata": {"src": "panel", "call_log_id": log.pk, "lead_id": lead.pk},
+        "metadata": {
+            # The lead fields chosen on the config page (the defaults here), the caller's extras, our ids.
+            "lead_name": lead.name,
+            "lead_city": lead.city,
+            "lead_source": lead.get_source_display(),
+            "rep_first_name": lead.assigned_to.name.split()[0] if lead.assigned_to else "",
+            "src": "panel",
+            "call_log_id": log.pk,
+            "lead_id": lead.pk,
+        },
         "number_of_retries": 2,
         "priority": 5,
         "language": "hi",
@@ -190,7 +199,6 @@ def test_sync_acefone_call(lead, rep):
         "destination_number": str(lead.phone).lstrip("+"),
         "caller_id": "918069000001",
         "async": "1",
-        "call_timeout": 30,
         "custom_identifier": str(log.pk),
     }
 

@@ -32,6 +32,7 @@ def live(live_server, settings):
     settings.ACEFONE_BASE_URL = f"{live_server.url}/sandbox/acefone"
     settings.CALLKARO_API_KEY = "e2e-callkaro-key"
     settings.CALLKARO_DEFAULT_AGENT_ID = "e2e-agent"
+    settings.SANDBOX_CALLKARO_AGENTS = ["e2e-agent"]  # the fake account has this agent
     settings.CALLKARO_WEBHOOK_SECRET = "e2e-callkaro-secret"
     settings.ACEFONE_API_TOKEN = "e2e-acefone-token"
     settings.ACEFONE_WEBHOOK_SECRET = "e2e-acefone-secret"
@@ -68,3 +69,25 @@ def test_acefone_call_is_settled_by_the_sandbox_webhooks(live, lead, rep):
         lambda: AcefoneCallLog.objects.get(pk=outcome.call_log.pk).status == CallStatus.COMPLETED, timeout=15
     )
     assert SandboxRequest.objects.filter(provider="acefone").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sandbox_that_disagrees_is_handled_end_to_end(live, lead, rep, settings):
+    """Call Karo retries on its own, adds non-final events and reports a call nobody asked for."""
+    from telephony.sandbox import sandbox_faults_set
+
+    settings.SANDBOX_DUPLICATE_RATE = 0
+    settings.SANDBOX_RETRY_MINUTE_SECONDS = 0.05
+    sandbox_faults_set("callkaro", later_tries=1, outcome="no_answer", extra_events=True, unsolicited_report=True)
+    outcome = call_place(provider="callkaro", lead=lead, team_member=rep)
+    log_id = outcome.call_log.pk
+    # call_started, try 0, message_sent, template_sent, the stranger's report, then try 1
+    assert wait_for(lambda: ProviderWebhookEvent.objects.filter(provider="callkaro").count() >= 6, timeout=15)
+    assert wait_for(lambda: len(CallKaroCallLog.objects.get(pk=log_id).tries) == 2, timeout=15)
+    log = CallKaroCallLog.objects.get(pk=log_id)
+    assert (log.status, log.try_count) == (CallStatus.COMPLETED, 1)
+    assert [t["status"] for t in log.tries] == [CallStatus.NO_ANSWER, CallStatus.COMPLETED]
+    assert lead.name in log.transcript  # the agent greeted the lead by the lead_name we sent
+    outcomes = dict(ProviderWebhookEvent.objects.values_list("event__raw_status", "outcome"))
+    assert outcomes["call_started"] == outcomes["message_sent"] == outcomes["template_sent"] == "stale"
+    assert ProviderWebhookEvent.objects.filter(outcome="unmatched").count() == 1

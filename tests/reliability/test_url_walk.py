@@ -65,6 +65,7 @@ EXPECTED: dict[str, Spec] = {
     "callkaro:retire_webhook_secrets": S(rep_denied=True, post=True),
     "callkaro:test_connection": S(rep_denied=True, post=True),
     "acefone:set_agent_number": S("other_member", rep_denied=True, post=True),
+    "acefone:save_settings": S(rep_denied=True, post=True),
     "callkaro:add_agent": S(rep_denied=True, post=True),
     "callkaro:edit_agent": S("agent", get_ok=ADMIN_ONLY, rep_denied=True, post=True),
     "callkaro:set_agent_active": S("agent", rep_denied=True, post=True),
