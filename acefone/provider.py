@@ -18,6 +18,7 @@ class AcefoneProvider(TelephonyProvider):
     label = "Acefone (human)"
     short_label = "Acefone"
     kind_label = "Human"
+    asks_wrap_up = True
     call_log_model = "acefone.AcefoneCallLog"
     config_template = "acefone/_config.html"
 

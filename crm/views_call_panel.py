@@ -8,7 +8,7 @@ a call is ``telephony.views.call_start_view``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from telephony import registry
 from telephony.breaker import breaker_for
 from telephony.selectors import call_history_for_lead
+from telephony.wrap_up import WrapUpForm, wrap_up_providers, wrapped_call_refs
 
 from . import selectors
 from .models import Lead
@@ -86,8 +87,9 @@ def call_panel(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/call_panel.html", context)
 
 
-def history_context(lead: Lead) -> dict[str, Any]:
-    history = call_history_for_lead(lead)
+def history_context(lead: Lead, *, form_for: tuple[str, Any] | None = None) -> dict[str, Any]:
+    """The history fragment's context; ``form_for`` = (call ref, bound form) re-shows a refused wrap-up."""
+    history = with_wrap_up_forms(call_history_for_lead(lead), lead, form_for=form_for)
     return {
         "lead": lead,
         "history": history,
@@ -102,3 +104,19 @@ def call_history(request: HttpRequest, lead_id: int) -> HttpResponse:
     """The history fragment; it re-polls itself while a call is not final, and stops after."""
     lead = selectors.lead_get_for_user(request.user, lead_id)
     return render(request, "crm/_call_history.html", history_context(lead))
+
+
+def with_wrap_up_forms(history: list, lead: Lead, *, form_for: tuple[str, Any] | None = None) -> list:
+    """Attach a wrap-up form to each human call not yet wrapped up (one query for the lead's wrap-ups)."""
+    human = set(wrap_up_providers())
+    if not any(item.provider in human for item in history):
+        return history
+    done = wrapped_call_refs(lead.pk)
+    out = []
+    for item in history:
+        if item.provider in human and item.ref not in done and item.status not in ("queued", "scheduled"):
+            prefix = f"wrap-{item.provider}-{item.call_log_id}"
+            form = form_for[1] if form_for and form_for[0] == item.ref else WrapUpForm(prefix=prefix)
+            item = replace(item, wrap_up_form=form)
+        out.append(item)
+    return out

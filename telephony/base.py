@@ -86,6 +86,8 @@ class TelephonyProvider(ABC):
     config_template: ClassVar[str] = ""
     #: The provider a rep is offered when this one is unavailable ("" for none).
     fallback_provider: ClassVar[str] = ""
+    #: Whether a rep wraps up its calls (disposition, note, next step): true for calls a person makes.
+    asks_wrap_up: ClassVar[bool] = False
 
     def call_log_class(self) -> type[Any]:
         """The call-log model class (``call_log_model`` resolved)."""

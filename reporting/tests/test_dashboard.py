@@ -207,7 +207,7 @@ def test_human_vs_ai_figures(world):
     assert ai.conversions == 1 and ai.conversion_rate == 33.3
     assert (human.calls, human.settled, human.connected, human.completed, human.no_answer) == (3, 3, 2, 1, 1)
     assert human.connect_rate == 66.7 and human.talk_seconds == 35
-    assert human.conversions is None and human.conversion_rate is None
+    assert human.conversions == 0 and human.conversion_rate == 0.0  # a wrap-up sets a human conversion
 
 
 def test_period_with_no_data_and_seven_day_window(world):
