@@ -33,10 +33,11 @@ class MyDay:
 
 
 def leads_not_called(member: TeamMember, *, limit: int = LIST_LIMIT) -> QuerySet[Lead]:
-    """The member's new leads no provider has called yet, oldest first (they have waited longest)."""
+    """The member's new leads no provider has called yet, oldest first (they have waited longest).
+    A call only scheduled for later, or cancelled, has not reached the customer: such leads stay."""
     return (
         Lead.objects.filter(assigned_to=member, stage=LeadStage.NEW, do_not_call=False)
-        .exclude(calls.lead_call_exists())
+        .exclude(calls.lead_call_exists(exclude_statuses=(CallStatus.SCHEDULED, CallStatus.CANCELLED)))
         .order_by("created_at", "id")[:limit]
     )
 
