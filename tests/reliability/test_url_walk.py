@@ -92,6 +92,9 @@ EXPECTED: dict[str, Spec] = {
     "callkaro:dashboard": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     "callkaro:dashboard_live": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     "callkaro:dashboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "callkaro:dashboard_funnel": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "callkaro:dashboard_funnel_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "callkaro:dashboard_leaderboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     # own authentication: a shared secret (webhooks) or local-only fakes (sandbox, when mounted)
     "callkaro:webhook": S(post=True, public=True),
     "acefone:webhook": S(post=True, public=True),
