@@ -28,7 +28,7 @@ run: deps
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo ""
-	@echo "  Lead CRM: http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker, beat)"
+	@echo "  Starting on port $(PORT) (PORT=8001 make run picks another): the address and logins follow once ready."
 	@echo ""
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 

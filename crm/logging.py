@@ -48,3 +48,13 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class QuietForbiddenFilter(logging.Filter):
+    """Drops the traceback of a 403 (``PermissionDenied``): the request line says all there is to say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True
