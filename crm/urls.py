@@ -18,6 +18,7 @@ crm_patterns = [
     path("call-panel/", views_call_panel.call_panel, name="call_panel"),
     path("call-panel/history/<int:lead_id>/", views_call_panel.call_history, name="call_history"),
     path("call-panel/wrap-up/<str:provider>/<int:call_log_id>/", views_wrap_up.call_wrap_up_view, name="call_wrap_up"),
+    path("call-panel/call-status/<str:provider>/<int:call_log_id>/", views_call_panel.call_status, name="call_status"),
     path("my-day/", views_my_day.my_day, name="my_day"),
 ]
 

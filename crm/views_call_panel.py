@@ -13,14 +13,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from telephony import registry
+from telephony import calls, registry
 from telephony.breaker import breaker_for
+from telephony.outcome_words import call_outcome_words
 from telephony.selectors import call_history_for_lead
+from telephony.status import CallStatus, is_final
 from telephony.wrap_up import WrapUpForm, wrap_up_providers, wrapped_call_refs
 
 from . import selectors
@@ -120,3 +122,24 @@ def with_wrap_up_forms(history: list, lead: Lead, *, form_for: tuple[str, Any] |
             item = replace(item, wrap_up_form=form)
         out.append(item)
     return out
+
+
+@require_GET
+def call_status(request: HttpRequest, provider: str, call_log_id: int) -> HttpResponse:
+    """The call result line after a click: it re-polls itself until the call is final, in words."""
+    if provider not in registry.provider_names():
+        raise Http404("No such call")
+    log = calls.calls(provider, pk=call_log_id).first()
+    if log is None:
+        raise Http404("No such call")
+    selectors.lead_get_for_user(request.user, log.lead_id)
+    context = {
+        "provider": provider,
+        "call_log_id": call_log_id,
+        "status": log.status,
+        "status_label": CallStatus(log.status).label,
+        "words": call_outcome_words(provider, log),
+        "final": is_final(log.status),
+        "poll_seconds": settings.CALL_HISTORY_POLL_SECONDS,
+    }
+    return render(request, "crm/_call_status.html", context)

@@ -88,6 +88,9 @@ class TelephonyProvider(ABC):
     fallback_provider: ClassVar[str] = ""
     #: Whether a rep wraps up its calls (disposition, note, next step): true for calls a person makes.
     asks_wrap_up: ClassVar[bool] = False
+    #: What the rep reads once the provider took the call, in place of the provider's own wording
+    #: ("Originate successfully queued"); "" shows "<label>: <provider message>".
+    started_message: ClassVar[str] = ""
 
     def call_log_class(self) -> type[Any]:
         """The call-log model class (``call_log_model`` resolved)."""

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.db import transaction
 
+from crm.forms import RefusesLongInput
 from crm.models import FollowUp, Lead, LeadStage, TeamMember
 from crm.services import follow_up_create, lead_note_add, lead_stage_set
 
@@ -34,7 +35,7 @@ def wrapped_call_refs(lead_id: int) -> set[str]:
     return {f"{provider}:{pk}" for provider, pk in rows}
 
 
-class WrapUpForm(forms.Form):
+class WrapUpForm(RefusesLongInput, forms.Form):
     """What the panel asks after a human call, in the rep's words."""
 
     disposition = forms.ModelChoiceField(

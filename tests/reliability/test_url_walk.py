@@ -61,6 +61,7 @@ EXPECTED: dict[str, Spec] = {
     "crm:call_history": S("other_lead", get_ok=MANAGER_AND_UP, rep_denied=True),
     "crm:call_wrap_up": S("other_lead_call", rep_denied=True, post=True),
     "crm:my_day": S(get_ok=REP_AND_UP),
+    "crm:call_status": S("other_lead_call", get_ok=MANAGER_AND_UP, rep_denied=True),
     # configuration: admin only
     "callkaro:config": S(get_ok=ADMIN_ONLY, rep_denied=True),
     "callkaro:save_config": S(rep_denied=True, post=True),
