@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from telephony import calls, registry
@@ -23,7 +24,7 @@ from telephony.breaker import breaker_for
 from telephony.outcome_words import call_outcome_words
 from telephony.selectors import call_history_for_lead
 from telephony.status import CallStatus, is_final
-from telephony.wrap_up import WrapUpForm, wrap_up_providers, wrapped_call_refs
+from telephony.wrap_up import WRAP_UP_WINDOW, WrapUpForm, wrap_up_providers, wrapped_call_refs
 
 from . import selectors
 from .models import Lead
@@ -114,9 +115,11 @@ def with_wrap_up_forms(history: list, lead: Lead, *, form_for: tuple[str, Any] |
     if not any(item.provider in human for item in history):
         return history
     done = wrapped_call_refs(lead.pk)
+    since = timezone.now() - WRAP_UP_WINDOW
     out = []
     for item in history:
-        if item.provider in human and item.ref not in done and item.status not in ("queued", "scheduled"):
+        asks = item.provider in human and item.ref not in done and item.created_at >= since
+        if asks and item.status not in ("queued", "scheduled"):
             prefix = f"wrap-{item.provider}-{item.call_log_id}"
             form = form_for[1] if form_for and form_for[0] == item.ref else WrapUpForm(prefix=prefix)
             item = replace(item, wrap_up_form=form)

@@ -85,6 +85,8 @@ def _ai_words(log: Any, duration: int | None) -> str:
         return "Voicemail"
     if is_interested(log) and (duration or 0) > 0:
         summary = post_call_summary(log)
+        if summary.lower().startswith("interested"):
+            return summary  # the AI said it already ("Interested, site visit requested")
         return f"Interested: {summary}" if summary else "Interested"
     if reason in HANGUP_REASON_WORDS:
         words = HANGUP_REASON_WORDS[reason]

@@ -22,6 +22,8 @@ from .models import CallWrapUp, Disposition
 from .outcomes import wrap_up_outcome_apply
 
 NOTE_MAX = 300
+#: How long after a human call the panel keeps asking for its wrap-up; older calls are left alone.
+WRAP_UP_WINDOW = dt.timedelta(hours=12)
 
 
 def wrap_up_providers() -> list[str]:

@@ -49,8 +49,9 @@ def test_celery_ticks_log_at_debug_only():
         assert loggers[name]["level"] == ("DEBUG" if settings.LOG_LEVEL == "DEBUG" else "WARNING")
 
 
-def test_the_banner_waits_for_the_server_then_prints_url_and_logins(monkeypatch):
-    monkeypatch.setenv("PORT", "8123")
+def test_the_banner_waits_for_the_server_then_prints_url_and_logins(monkeypatch, settings):
+    monkeypatch.setenv("PORT", "8423")  # honcho's own per-process PORT: not the web server's
+    settings.SITE_URL = "http://127.0.0.1:8123"
     seen = []
     monkeypatch.setattr(run_banner, "server_ready", lambda url, timeout: seen.append(url) or True)
     out = io.StringIO()

@@ -106,3 +106,10 @@ def test_only_human_providers_take_a_wrap_up(rep_client, lead, rep):
     ai = CallKaroCallLog.objects.create(lead=lead, team_member=rep, to_number=str(lead.phone), status="completed")
     resp = rep_client.post(reverse("crm:call_wrap_up", args=["callkaro", ai.pk]), {})
     assert resp.status_code == 404
+
+
+def test_old_calls_no_longer_ask_for_a_wrap_up(rep_client, lead, rep):
+    log = _human_call(lead, rep)
+    AcefoneCallLog.objects.filter(pk=log.pk).update(created_at=timezone.now() - dt.timedelta(hours=13))
+    body = rep_client.get(reverse("crm:call_history", args=[lead.pk])).content.decode()
+    assert f"wrap-acefone-{log.pk}" not in body

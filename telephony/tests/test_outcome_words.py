@@ -50,7 +50,7 @@ def test_every_documented_hangup_reason_has_words():
         ),
         (
             ai(converted=True, disposition="Interested, site visit requested"),
-            "Interested: Interested, site visit requested",
+            "Interested, site visit requested",
         ),
         (ai(status="completed", duration=30, reason=""), "Connected after 30 s"),
         (ai(status="ringing", duration=None, reason=""), "Ringing"),

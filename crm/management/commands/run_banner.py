@@ -47,8 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Print and exit instead of waiting.")
 
     def handle(self, *args, **options):
-        port = os.environ.get("PORT", "8000")
-        base_url = f"http://127.0.0.1:{port}"
+        # SITE_URL, not PORT: honcho gives each Procfile process a PORT of its own (web's + 100 × n).
+        base_url = settings.SITE_URL.rstrip("/")
         if not server_ready(f"{base_url}/accounts/login/", timeout=options["timeout"]):
             self.stderr.write(f"The web server did not answer on {base_url} within {options['timeout']:.0f} s.")
         password = settings.DEMO_PASSWORD
@@ -56,6 +56,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         if options["once"]:
             return
-        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: os._exit(0))
         while True:
             time.sleep(3600)
