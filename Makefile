@@ -28,7 +28,8 @@ run: deps
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo ""
-	@echo "  Lead CRM: http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker, beat)"
+	@echo "  Lead CRM: http://127.0.0.1:$(PORT)/ is starting (PORT=8001 make run picks another port);"
+	@echo "  the address and the logins are printed again once the server answers."
 	@echo ""
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 

@@ -35,7 +35,7 @@ class AcefoneSettingsForm(forms.Form):
         help_text="Leave blank to keep the saved token.",
     )
     clear_api_token = forms.BooleanField(
-        label="Remove the saved token (fall back to ACEFONE_API_TOKEN from the environment)", required=False
+        label="Remove the saved token (use the one set on the server, if any)", required=False
     )
     max_call_seconds = forms.IntegerField(
         label="Maximum call length (seconds)",

@@ -16,6 +16,7 @@ class AcefoneCallLog(BaseCallLog):
     agent_answered = models.BooleanField(null=True, blank=True)
     customer_answered = models.BooleanField(null=True, blank=True)
     recording_url = models.URLField(max_length=500, blank=True)
+    converted = models.BooleanField(null=True, blank=True, help_text="Set by the rep's wrap-up disposition.")
 
     class Meta(BaseCallLog.Meta):
         verbose_name = "Acefone call"

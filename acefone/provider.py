@@ -19,6 +19,8 @@ class AcefoneProvider(TelephonyProvider):
     label = "Acefone (human)"
     short_label = "Acefone"
     kind_label = "Human"
+    asks_wrap_up = True
+    started_message = "Acefone is ringing your phone: pick up and it connects the customer."
     call_log_model = "acefone.AcefoneCallLog"
     config_template = "acefone/_config.html"
 

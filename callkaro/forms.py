@@ -32,11 +32,14 @@ class ConfigForm(forms.Form):
         help_text="Leave blank to keep the saved key.",
     )
     clear_api_key = forms.BooleanField(
-        label="Remove the saved key (fall back to CALLKARO_API_KEY from the environment)", required=False
+        label="Remove the saved key (use the server's own key, if it has one)", required=False
     )
     default_agent_id = forms.CharField(label="Default agent id", required=False, max_length=100)
     time_zone = forms.CharField(
-        label="Call Karo account time zone", max_length=40, initial="Asia/Kolkata", help_text="Used for schedule_at."
+        label="Call Karo account time zone",
+        max_length=40,
+        initial="Asia/Kolkata",
+        help_text="Call Karo reads scheduled call times in this zone.",
     )
     is_enabled = forms.BooleanField(label="AI calling enabled", required=False, initial=True)
     metadata_fields = forms.MultipleChoiceField(

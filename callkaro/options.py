@@ -121,8 +121,17 @@ def clean_language(value: Any) -> str:
     if value in (None, ""):
         return ""
     if value not in LANGUAGES:
-        raise CallKaroOptionsInvalid(f"language must be one of {', '.join(LANGUAGES)}", "language")
+        raise CallKaroOptionsInvalid("Choose a language from the list", "language")
     return value
+
+
+#: Option names in a person's words, for messages (never the API's field names).
+_TIME_WORDS = {
+    "min_trigger_time": "The earliest call time",
+    "max_trigger_time": "The latest call time",
+    "calling_hours_start": "The start of the calling hours",
+    "calling_hours_end": "The end of the calling hours",
+}
 
 
 def clean_trigger_time(value: Any, name: str = "min_trigger_time") -> str:
@@ -132,7 +141,7 @@ def clean_trigger_time(value: Any, name: str = "min_trigger_time") -> str:
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     if not isinstance(value, str) or not HHMM.match(value):
-        raise CallKaroOptionsInvalid(f"{name} must be HH:MM, got {value!r}", name)
+        raise CallKaroOptionsInvalid(f"{_TIME_WORDS.get(name, 'The time')} must be a time such as 09:30", name)
     return value
 
 
@@ -147,7 +156,7 @@ def parse_time_of_day(value: Any, name: str) -> dt.time | None:
     except ValueError:
         parsed = None
     if parsed is None:
-        raise CallKaroOptionsInvalid(f"{name} must be HH:MM", name)
+        raise CallKaroOptionsInvalid(f"{_TIME_WORDS.get(name, 'The time')} must be a time such as 09:30", name)
     return parsed
 
 
@@ -161,13 +170,13 @@ def clean_carry_over(value: Any) -> bool | None:
         return True
     if text in {"false", "0", "off", "no"}:
         return False
-    raise CallKaroOptionsInvalid("carry_over must be true or false", "carry_over")
+    raise CallKaroOptionsInvalid("Carry over must be yes or no", "carry_over")
 
 
 def format_schedule_at(value: dt.datetime, time_zone: str) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` in the account's zone: Call Karo reads it without a zone."""
     if value.tzinfo is None:
-        raise CallKaroOptionsInvalid("schedule_at must be an aware datetime", "schedule_at")
+        raise CallKaroOptionsInvalid("The call time needs a date and a time", "schedule_at")
     return value.astimezone(ZoneInfo(time_zone)).strftime(SCHEDULE_AT_FORMAT)
 
 
@@ -204,7 +213,7 @@ class CallKaroOptions(CallOptions):
             "batch_id": str(self.batch_id or ""),
         }
         if self.schedule_at is not None and self.schedule_at.tzinfo is None:
-            raise CallKaroOptionsInvalid("schedule_at must be an aware datetime", "schedule_at")
+            raise CallKaroOptionsInvalid("The call time needs a date and a time", "schedule_at")
         if not isinstance(self.metadata, dict):
             raise CallKaroOptionsInvalid("metadata must be an object", "metadata")
         for name, value in cleaned.items():
@@ -253,7 +262,7 @@ class CallKaroOptions(CallOptions):
     def to_body(self, *, to_number: str, time_zone: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON body of ``POST /call/outbound``; optional fields only when set."""
         if not self.agent_id:
-            raise CallKaroOptionsInvalid("agent_id is required", "agent_id")
+            raise CallKaroOptionsInvalid("Choose an AI agent", "agent_id")
         body: dict[str, Any] = {"to_number": to_number, "agent_id": self.agent_id}
         if self.batch_id:
             body["batch_id"] = self.batch_id

@@ -7,7 +7,17 @@ from .models import Lead, LeadNote, LeadSource, LeadStage
 from .selectors import team_members_assignable
 
 
-class LeadForm(forms.ModelForm):
+class RefusesLongInput:
+    """Leaves out the browser's ``maxlength``, which silently cuts pasted text: an over-long value is
+    sent and refused with the form's message ("at most N characters") instead of being truncated."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+
+
+class LeadForm(RefusesLongInput, forms.ModelForm):
     phone = PhoneNumberField(
         region="IN",
         help_text="Indian mobiles may be typed as 98123 45678; other countries need +country code.",
@@ -41,10 +51,24 @@ class LeadForm(forms.ModelForm):
 
 
 class LeadFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"placeholder": "Name or phone"}))
-    stage = forms.ChoiceField(required=False, choices=[("", "All stages"), *LeadStage.choices])
-    source = forms.ChoiceField(required=False, choices=[("", "All sources"), *LeadSource.choices])
-    assignee = forms.ModelChoiceField(required=False, queryset=None, empty_label="Everyone")
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Name or phone", "aria-label": "Search by name or phone"}),
+    )
+    stage = forms.ChoiceField(
+        required=False,
+        choices=[("", "All stages"), *LeadStage.choices],
+        widget=forms.Select(attrs={"aria-label": "Stage"}),
+    )
+    source = forms.ChoiceField(
+        required=False,
+        choices=[("", "All sources"), *LeadSource.choices],
+        widget=forms.Select(attrs={"aria-label": "Source"}),
+    )
+    assignee = forms.ModelChoiceField(
+        required=False, queryset=None, empty_label="Everyone", widget=forms.Select(attrs={"aria-label": "Assigned to"})
+    )
 
     def __init__(self, *args, can_filter_assignee: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -54,7 +78,7 @@ class LeadFilterForm(forms.Form):
             del self.fields["assignee"]
 
 
-class LeadNoteForm(forms.ModelForm):
+class LeadNoteForm(RefusesLongInput, forms.ModelForm):
     class Meta:
         model = LeadNote
         fields = ["body"]

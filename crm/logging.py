@@ -85,3 +85,13 @@ def logging_configure(config: dict[str, Any]) -> None:
     """``LOGGING_CONFIG``: redaction on every record first, then the project's ``LOGGING``."""
     record_redaction_install()
     logging.config.dictConfig(config)
+
+
+class QuietForbiddenFilter(logging.Filter):
+    """Drops the traceback of a 403 (``PermissionDenied``): the request line says all there is to say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True

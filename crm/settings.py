@@ -196,7 +196,10 @@ LOGGING_CONFIG = "crm.logging.logging_configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "crm.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "crm.logging.RedactSecretsFilter"},
+        "quiet_forbidden": {"()": "crm.logging.QuietForbiddenFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
@@ -210,6 +213,13 @@ LOGGING = {
         "callkaro": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
         "acefone": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
         "metaleads": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": True},
+        # A 403 is a person reaching a page their role does not open: one line, no traceback.
+        "django.request": {"filters": ["quiet_forbidden"]},
+        # Celery's per-tick chatter (beat sending, each task received/succeeded) only at debug level.
+        **{
+            name: {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"}
+            for name in ("celery.beat", "celery.app.trace", "celery.worker.strategy")
+        },
     },
 }
 

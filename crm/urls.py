@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_call_panel
+from . import views, views_call_panel, views_my_day, views_wrap_up
 
 crm_patterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,9 @@ crm_patterns = [
     path("leads/<int:lead_id>/notes/", views.lead_note_add, name="lead_note_add"),
     path("call-panel/", views_call_panel.call_panel, name="call_panel"),
     path("call-panel/history/<int:lead_id>/", views_call_panel.call_history, name="call_history"),
+    path("call-panel/wrap-up/<str:provider>/<int:call_log_id>/", views_wrap_up.call_wrap_up_view, name="call_wrap_up"),
+    path("call-panel/call-status/<str:provider>/<int:call_log_id>/", views_call_panel.call_status, name="call_status"),
+    path("my-day/", views_my_day.my_day, name="my_day"),
 ]
 
 urlpatterns = [

@@ -36,6 +36,9 @@ def lead_filters_from(request: HttpRequest) -> tuple[LeadFilterForm, selectors.L
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """A rep starts at their work queue; managers and admins at the lead list."""
+    if selectors.team_member_for(request.user) is not None and not request.user.has_perm("crm.view_all_leads"):
+        return redirect("crm:my_day")
     return redirect("crm:lead_list")
 
 

@@ -8,19 +8,23 @@ a call is ``telephony.views.call_start_view``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from telephony import registry
+from telephony import calls, registry
 from telephony.breaker import breaker_for
+from telephony.outcome_words import call_outcome_words
 from telephony.selectors import call_history_for_lead
+from telephony.status import CallStatus, is_final
+from telephony.wrap_up import WRAP_UP_WINDOW, WrapUpForm, wrap_up_providers, wrapped_call_refs
 
 from . import selectors
 from .models import Lead
@@ -86,8 +90,9 @@ def call_panel(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/call_panel.html", context)
 
 
-def history_context(lead: Lead) -> dict[str, Any]:
-    history = call_history_for_lead(lead)
+def history_context(lead: Lead, *, form_for: tuple[str, Any] | None = None) -> dict[str, Any]:
+    """The history fragment's context; ``form_for`` = (call ref, bound form) re-shows a refused wrap-up."""
+    history = with_wrap_up_forms(call_history_for_lead(lead), lead, form_for=form_for)
     return {
         "lead": lead,
         "history": history,
@@ -102,3 +107,42 @@ def call_history(request: HttpRequest, lead_id: int) -> HttpResponse:
     """The history fragment; it re-polls itself while a call is not final, and stops after."""
     lead = selectors.lead_get_for_user(request.user, lead_id)
     return render(request, "crm/_call_history.html", history_context(lead))
+
+
+def with_wrap_up_forms(history: list, lead: Lead, *, form_for: tuple[str, Any] | None = None) -> list:
+    """Attach a wrap-up form to each human call not yet wrapped up (one query for the lead's wrap-ups)."""
+    human = set(wrap_up_providers())
+    if not any(item.provider in human for item in history):
+        return history
+    done = wrapped_call_refs(lead.pk)
+    since = timezone.now() - WRAP_UP_WINDOW
+    out = []
+    for item in history:
+        asks = item.provider in human and item.ref not in done and item.created_at >= since
+        if asks and item.status not in ("queued", "scheduled"):
+            prefix = f"wrap-{item.provider}-{item.call_log_id}"
+            form = form_for[1] if form_for and form_for[0] == item.ref else WrapUpForm(prefix=prefix)
+            item = replace(item, wrap_up_form=form)
+        out.append(item)
+    return out
+
+
+@require_GET
+def call_status(request: HttpRequest, provider: str, call_log_id: int) -> HttpResponse:
+    """The call result line after a click: it re-polls itself until the call is final, in words."""
+    if provider not in registry.provider_names():
+        raise Http404("No such call")
+    log = calls.calls(provider, pk=call_log_id).first()
+    if log is None:
+        raise Http404("No such call")
+    selectors.lead_get_for_user(request.user, log.lead_id)
+    context = {
+        "provider": provider,
+        "call_log_id": call_log_id,
+        "status": log.status,
+        "status_label": CallStatus(log.status).label,
+        "words": call_outcome_words(provider, log),
+        "final": is_final(log.status),
+        "poll_seconds": settings.CALL_HISTORY_POLL_SECONDS,
+    }
+    return render(request, "crm/_call_status.html", context)

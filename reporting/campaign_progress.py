@@ -37,11 +37,13 @@ def latest_campaigns(filters: DashboardFilters, limit: int = CAMPAIGN_LIMIT) -> 
 
 
 def campaign_progress_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Progress is settled calls over the campaign's planned leads (or its calls, if more);
-    the completion rate is completed calls over settled ones."""
+    """Progress is settled calls over the campaign's planned leads (or its calls, if more); for a
+    cancelled campaign, whose unplaced calls settle as cancelled, it is completed calls instead (never a
+    false "100 % done"). The completion rate is completed calls over settled ones."""
     out = []
     for r in rows:
         planned = max(r["total_leads"], r["n_calls"])
+        cancelled = r["status"] == CallKaroCampaign.Status.CANCELLED
         out.append(
             {
                 "id": r["pk"],
@@ -51,7 +53,7 @@ def campaign_progress_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any
                 "calls": r["n_calls"],
                 "settled": r["n_settled"],
                 "completed": r["n_completed"],
-                "progress": rate(r["n_settled"], planned) or 0.0,
+                "progress": rate(r["n_completed"] if cancelled else r["n_settled"], planned) or 0.0,
                 "completion_rate": rate(r["n_completed"], r["n_settled"]),
             }
         )

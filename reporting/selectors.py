@@ -27,7 +27,7 @@ from telephony import calls
 from telephony.status import CallStatus
 
 from .campaign_progress import campaign_progress
-from .definitions import CONNECTED, NO_ANSWER_STATUSES, Ranges, has_conversions, kpi_aggregates
+from .definitions import HAPPENED, NO_ANSWER_STATUSES, Ranges, connected_q, has_conversions, kpi_aggregates
 from .periods import DashboardFilters, Period, local_midnight, local_today, local_zone, period_resolve
 from .rollup import rollup_aggregates, rollup_campaign_progress, rollup_clean_days
 from .widgets import DashboardFigures, aggregates_merge, figures_build
@@ -40,7 +40,7 @@ def provider_calls(
 ) -> QuerySet:
     """One provider's calls in the period (or the given ranges of it) under the agent, campaign and
     team-member filters; none when an agent or campaign filter is set and its calls carry neither."""
-    qs = calls.calls(provider, ranges=[(period.start, period.end)] if ranges is None else ranges)
+    qs = calls.calls(provider, ranges=[(period.start, period.end)] if ranges is None else ranges).filter(HAPPENED)
     if (filters.agent_id and not calls.call_log_has(provider, "agent")) or (
         filters.campaign_id and not calls.call_log_has(provider, "campaign")
     ):
@@ -54,9 +54,9 @@ def provider_calls(
     return qs
 
 
-def calls_by_day(qs: QuerySet, *, with_conversions: bool) -> list[dict[str, Any]]:
+def calls_by_day(qs: QuerySet, *, with_conversions: bool, provider: str | None = None) -> list[dict[str, Any]]:
     """ONE grouped query: every KPI column per local day, plus the chart's outcome split."""
-    aggs = kpi_aggregates(with_conversions=with_conversions)
+    aggs = kpi_aggregates(with_conversions=with_conversions, provider=provider)
     aggs["other"] = Count("id", filter=~Q(status__in=(CallStatus.COMPLETED, CallStatus.FAILED, *NO_ANSWER_STATUSES)))
     rows = qs.annotate(day=TruncDate("created_at", tzinfo=local_zone())).values("day").annotate(**aggs).order_by("day")
     out = []
@@ -70,21 +70,22 @@ def calls_by_day(qs: QuerySet, *, with_conversions: bool) -> list[dict[str, Any]
     return out
 
 
-def hangup_rows(qs: QuerySet) -> list[dict[str, Any]]:
+def hangup_rows(qs: QuerySet, provider: str = "callkaro") -> list[dict[str, Any]]:
     """ONE grouped query: calls per hang-up reason (Call Karo's own outcome field)."""
-    return list(qs.values("hangup_reason").annotate(calls=Count("id"), connected=Count("id", filter=CONNECTED)))
+    connected = Count("id", filter=connected_q(provider))
+    return list(qs.values("hangup_reason").annotate(calls=Count("id"), connected=connected))
 
 
-def agent_rows(qs: QuerySet) -> list[dict[str, Any]]:
+def agent_rows(qs: QuerySet, provider: str = "callkaro") -> list[dict[str, Any]]:
     """ONE grouped query: every KPI column per AI agent."""
-    return list(qs.values("agent_id", "agent__name").annotate(**kpi_aggregates(with_conversions=True)))
+    aggs = kpi_aggregates(with_conversions=True, provider=provider)
+    return list(qs.values("agent_id", "agent__name").annotate(**aggs))
 
 
-def team_rows(qs: QuerySet, *, with_conversions: bool) -> list[dict[str, Any]]:
+def team_rows(qs: QuerySet, *, with_conversions: bool, provider: str | None = None) -> list[dict[str, Any]]:
     """ONE grouped query per provider: every KPI column per team member."""
-    return list(
-        qs.values("team_member_id", "team_member__name").annotate(**kpi_aggregates(with_conversions=with_conversions))
-    )
+    aggs = kpi_aggregates(with_conversions=with_conversions, provider=provider)
+    return list(qs.values("team_member_id", "team_member__name").annotate(**aggs))
 
 
 def period_aggregates(period: Period, filters: DashboardFilters, *, ranges: Ranges | None = None) -> dict[str, Any]:
@@ -96,15 +97,15 @@ def period_aggregates(period: Period, filters: DashboardFilters, *, ranges: Rang
     for provider in calls.call_log_models():
         qs = provider_calls(provider, period, filters, ranges=ranges)
         conversions = has_conversions(provider)
-        out["days"][provider] = calls_by_day(qs, with_conversions=conversions)
+        out["days"][provider] = calls_by_day(qs, with_conversions=conversions, provider=provider)
         if not filters.wants(provider):
             out["team"][provider] = []
             continue
         if calls.call_log_has(provider, "hangup_reason"):
-            out["hangups"].extend(hangup_rows(qs))
+            out["hangups"].extend(hangup_rows(qs, provider))
         if calls.call_log_has(provider, "agent"):
-            out["agents"].extend(agent_rows(qs))
-        out["team"][provider] = team_rows(qs, with_conversions=conversions)
+            out["agents"].extend(agent_rows(qs, provider))
+        out["team"][provider] = team_rows(qs, with_conversions=conversions, provider=provider)
     return out
 
 
@@ -128,7 +129,8 @@ def recent_calls(period: Period, filters: DashboardFilters, limit: int = RECENT_
     labels = calls.provider_labels()
     rows: list[dict[str, Any]] = []
     for provider in filters.providers:
-        rows.extend(_recent_of(provider, provider_calls(provider, period, filters), limit))
+        placed = provider_calls(provider, period, filters).exclude(status=CallStatus.QUEUED)
+        rows.extend(_recent_of(provider, placed, limit))
     for r in rows:
         r["provider_label"] = labels[r["provider"]]
         r["lead_name"] = r.pop("lead__name")

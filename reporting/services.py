@@ -28,7 +28,7 @@ from django.utils import timezone
 from telephony import calls
 from telephony.status import CallStatus
 
-from .definitions import CONNECTED, NO_ANSWER_STATUSES, SETTLED_STATUSES, as_date, has_conversions
+from .definitions import HAPPENED, NO_ANSWER_STATUSES, SETTLED_STATUSES, as_date, connected_q, has_conversions
 from .models import CallDailyRollup, CallRollupDay
 from .periods import local_midnight, local_today, local_zone
 from .rollup import day_runs
@@ -69,14 +69,14 @@ def _grouped_rows(provider: str, runs: list[tuple[dt.date, dt.date]]) -> list[Ca
     keys = ["rollup_day", "team_member_id", "outcome", *optional]
     aggs: dict[str, Any] = {
         "n_calls": Count("id"),
-        "n_connected": Count("id", filter=CONNECTED),
+        "n_connected": Count("id", filter=connected_q(provider)),
         "n_talk": Sum("duration_seconds", default=0),
     }
     if has_conversions(provider):
         aggs["n_conversions"] = Count("id", filter=Q(converted=True))
     qs = (
         calls.calls(provider)
-        .filter(_created_in(runs))
+        .filter(_created_in(runs), HAPPENED)
         .annotate(rollup_day=TruncDate("created_at", tzinfo=local_zone()), outcome=_OUTCOME)
         .values(*keys)
         .annotate(**aggs)

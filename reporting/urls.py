@@ -5,10 +5,13 @@ names are public: links, tests and the navigation use them); the views are this 
 
 from django.urls import path
 
-from . import views
+from . import views, views_funnel
 
 urlpatterns: list = [
     path("callkaro-dashboard/", views.dashboard_page, name="dashboard"),
     path("callkaro-dashboard/live/", views.dashboard_live, name="dashboard_live"),
     path("callkaro-dashboard/export.csv", views.dashboard_export, name="dashboard_export"),
+    path("callkaro-dashboard/funnel/", views_funnel.funnel_page, name="dashboard_funnel"),
+    path("callkaro-dashboard/funnel.csv", views_funnel.funnel_export, name="dashboard_funnel_export"),
+    path("callkaro-dashboard/leaderboard.csv", views_funnel.leaderboard_export, name="dashboard_leaderboard_export"),
 ]

@@ -225,6 +225,13 @@ class DashboardFigures:
     computed_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
+    def voicemail(self) -> int:
+        """Calls an answering machine took: their own bucket, never "connected" (definitions)."""
+        from .definitions import VOICEMAIL_REASONS
+
+        return sum(h["calls"] for h in self.hangups if h["reason"] in VOICEMAIL_REASONS)
+
+    @property
     def compare(self) -> list[tuple[str, str, Kpis]]:
         """Provider against provider: ``(key, label, kpis)``, the same figures side by side (the provider
         filter does not apply)."""

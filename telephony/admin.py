@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import CallOutcomeRule, ProviderWebhookEvent, SandboxRequest
+from .models import CallOutcomeRule, CallWrapUp, Disposition, ProviderWebhookEvent, SandboxRequest
 
 
 @admin.register(SandboxRequest)
@@ -77,3 +77,18 @@ class CallOutcomeRuleAdmin(admin.ModelAdmin):
         if request.method == "GET" and outcome_rules_seed():
             self.message_user(request, "The default outcome rules were loaded; edit them as you need.")
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(Disposition)
+class DispositionAdmin(admin.ModelAdmin):
+    """The codes a rep picks when wrapping up a human call."""
+
+    list_display = ("label", "code", "is_conversion", "is_active", "order")
+    list_editable = ("is_active", "order")
+
+
+@admin.register(CallWrapUp)
+class CallWrapUpAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "provider", "call_log_id", "lead", "disposition", "by")
+    list_filter = ("provider", "disposition")
+    raw_id_fields = ("lead",)

@@ -91,6 +91,11 @@ class TelephonyProvider(ABC):
     config_template: ClassVar[str] = ""
     #: The provider a rep is offered when this one is unavailable ("" for none).
     fallback_provider: ClassVar[str] = ""
+    #: Whether a rep wraps up its calls (disposition, note, next step): true for calls a person makes.
+    asks_wrap_up: ClassVar[bool] = False
+    #: What the rep reads once the provider took the call, in place of the provider's own wording
+    #: ("Originate successfully queued"); "" shows "<label>: <provider message>".
+    started_message: ClassVar[str] = ""
 
     def call_log_class(self) -> type[Any]:
         """The call-log model class (``call_log_model`` resolved)."""

@@ -160,3 +160,41 @@ class CallOutcomeRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Disposition(models.Model):
+    """A code a rep picks when wrapping up a human call ("interested", "wrong number"); admins edit the
+    list. ``code`` feeds the outcome rules as the call's ``lead_status``, so one rule table serves both."""
+
+    code = models.SlugField(max_length=40, unique=True, help_text="Matched by the outcome rules as lead_status.")
+    label = models.CharField(max_length=80)
+    is_conversion = models.BooleanField(default=False, help_text="Counts as a conversion on the dashboard.")
+    is_active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CallWrapUp(models.Model):
+    """What the rep said after a human call: the disposition, a note and the next step. One per call."""
+
+    provider = models.CharField(max_length=20)
+    call_log_id = models.BigIntegerField()
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="wrap_ups")
+    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="wrap_ups")
+    note = models.CharField(max_length=300, blank=True)
+    follow_up_at = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(max_length=20, blank=True)
+    by = models.ForeignKey("crm.TeamMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "call_log_id"], name="wrap_up_one_per_call")]
+
+    def __str__(self) -> str:
+        return f"Wrap-up of {self.provider}:{self.call_log_id}"

@@ -6,6 +6,7 @@ Changes go through ``lead_stage_set``/``lead_flag_set``, so the lead's history n
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -130,7 +131,10 @@ def rule_matches(rule: CallOutcomeRule, *, call_log: Any, provider: str) -> bool
 
 def post_call_is_evidence(call_log: Any) -> bool:
     """False for a call of ``TELEPHONY_SHORT_CALL_SECONDS`` (10) seconds or less: Call Karo then fills
-    ``post_call`` (and ``conversion_status``) with the agent's defaults, so they are stored, not acted on."""
+    ``post_call`` (and ``conversion_status``) with the agent's defaults, so they are stored, not acted on.
+    A person's wrap-up is always evidence, however short the call."""
+    if getattr(call_log, "post_call_by_person", False):
+        return True
     return (getattr(call_log, "duration_seconds", None) or 0) > settings.TELEPHONY_SHORT_CALL_SECONDS
 
 
@@ -146,7 +150,7 @@ def stage_is_forward(current: str, new: str) -> bool:
     return STAGE_RANK[new] > STAGE_RANK[current]
 
 
-def call_outcome_apply(*, call_log: Any, provider: str) -> list[str]:
+def call_outcome_apply(*, call_log: Any, provider: str, actor_label: str = "") -> list[str]:
     """Apply the matching rules to the call's lead; returns what changed. Safe to run twice."""
     evidence = post_call_is_evidence(call_log)
     matched = [
@@ -154,7 +158,7 @@ def call_outcome_apply(*, call_log: Any, provider: str) -> list[str]:
         for rule in outcome_rules()
         if rule_matches(rule, call_log=call_log, provider=provider) and (evidence or not rule_reads_post_call(rule))
     ]
-    label = ACTOR_LABELS.get(provider, f"{provider} webhook")
+    label = actor_label or ACTOR_LABELS.get(provider, f"{provider} webhook")
     call_ref = f"{provider}:{call_log.pk}"
     changes: list[str] = []
     with transaction.atomic():
@@ -177,3 +181,20 @@ def call_outcome_apply(*, call_log: Any, provider: str) -> list[str]:
             ):
                 changes.append(f"{rule.set_flag}=True")
     return changes
+
+
+def wrap_up_outcome_apply(*, call_log: Any, provider: str, disposition_code: str, converted: bool, actor_label: str):
+    """A rep's wrap-up through the same rules as a provider's report: the disposition code reads as the
+    call's post-call ``lead_status`` and ``converted`` as its conversion flag. Returns what changed."""
+    view = SimpleNamespace(
+        pk=call_log.pk,
+        lead_id=call_log.lead_id,
+        status=call_log.status,
+        hangup_reason="",
+        hangup_cause=getattr(call_log, "hangup_cause", ""),
+        converted=converted,
+        post_call={"lead_status": disposition_code},
+        post_call_detail={},
+        post_call_by_person=True,
+    )
+    return call_outcome_apply(call_log=view, provider=provider, actor_label=actor_label)

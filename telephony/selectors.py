@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
 from . import calls
+from .outcome_words import (
+    Turn,
+    call_outcome_words,
+    extracted_fields,
+    human_call_legs,
+    playable_recording,
+    post_call_summary,
+    transcript_turns,
+)
 from .status import CallStatus, is_final
 
 
@@ -34,6 +44,20 @@ class CallHistoryItem:
     #: Every try the provider reported (``telephony.attempts``): shown when there was more than one.
     tries: tuple = ()
     spoken_agent: str = ""
+    outcome: str = ""
+    summary: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    turns: tuple[Turn, ...] = ()
+    legs: tuple[tuple[str, str], ...] = ()
+    wrap_up_form: Any = None  # the wrap-up form, when this call still needs one (set by the page)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider}:{self.call_log_id}"
+
+    @property
+    def is_human(self) -> bool:
+        return bool(self.legs)
 
     @property
     def needs_polling(self) -> bool:
@@ -78,11 +102,16 @@ def call_history_for_lead(lead, limit: int = 50) -> list[CallHistoryItem]:
             created_at=log.created_at,
             scheduled_at=log.scheduled_at,
             transcript=getattr(log, "transcript", "") or "",
-            recording_url=getattr(log, "recording_url", "") or "",
+            recording_url=playable_recording(getattr(log, "recording_url", "") or ""),
             error=log.error_message,
             provider_call_id=log.provider_call_id or "",
             tries=tuple(getattr(log, "tries", None) or ()),
             spoken_agent=_other_agent_spoke(log),
+            outcome=call_outcome_words(name, log),
+            summary=post_call_summary(log) if hasattr(log, "post_call") else "",
+            fields=tuple(extracted_fields(log)),
+            turns=tuple(transcript_turns(getattr(log, "transcript", "") or "")),
+            legs=tuple(human_call_legs(log)),
         )
         for name, log in calls.calls_for_lead(lead.pk, limit=limit)
     ]

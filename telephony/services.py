@@ -223,7 +223,8 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
         status=CallStatus.INITIATED, initiated_at=timezone.now(), raw_status=(result.message or "")[:60]
     )
     status = CallStatus.INITIATED if moved else model.objects.values_list("status", flat=True).get(pk=call_log_id)
-    return _DispatchResult(status=status, message=f"{backend.label}: {result.message or 'call started'}")
+    started = backend.started_message or f"{backend.label}: {result.message or 'call started'}"
+    return _DispatchResult(status=status, message=started)
 
 
 def _finish(model: Any, call_log_id: int, *, status: str, **fields: Any) -> None:

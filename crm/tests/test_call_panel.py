@@ -167,8 +167,9 @@ def test_the_history_fragment_shows_badges_transcript_and_recording(rep_client, 
     )
     body = rep_client.get(reverse("crm:call_history", args=[lead.pk])).content.decode()
     assert 'class="badge status-completed"' in body
-    assert "<details><summary>Transcript</summary>" in body and "AI: Namaste" in body
-    assert '<audio controls preload="none" src="https://rec.example.com/1.mp3">' in body
+    assert '<details class="transcript"><summary>Transcript (1 turns)</summary>' in body
+    assert "<strong>AI agent:</strong> Namaste" in body
+    assert '<audio controls preload="none" src="https://rec.example.com/1.mp3"' in body
     assert "Call Karo AI" in body and "95 s" in body
 
 

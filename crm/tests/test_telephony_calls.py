@@ -35,7 +35,8 @@ def test_models_come_from_the_registry_keyed_by_provider():
     assert calls.call_log_model("acefone") is AcefoneCallLog
     assert calls.provider_labels() == {"callkaro": "Call Karo AI", "acefone": "Acefone (human)"}
     assert calls.call_log_has("callkaro", "campaign") and not calls.call_log_has("acefone", "campaign")
-    assert calls.providers_with("converted") == ["callkaro"]
+    assert calls.providers_with("converted") == ["callkaro", "acefone"]  # acefone: set by the wrap-up
+    assert calls.providers_with("hangup_reason") == ["callkaro"]
     assert calls.providers_with("agent_number", ["callkaro"]) == []
 
 

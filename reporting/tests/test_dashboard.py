@@ -187,27 +187,28 @@ def test_kpis_today_both_providers(world):
     k = figures().kpis
     assert k.calls == 9
     assert k.settled == 8  # the queued call is not settled
-    assert k.connected == 5  # 3 AI completed + human completed + human failed with 5 s
+    assert k.connected == 4  # talk time > 0: 2 AI + human completed + human failed with 5 s
     assert k.completed == 4
     assert k.no_answer == 2  # AI no_answer + human busy
     assert k.failed == 2
-    assert k.connect_rate == 62.5
+    assert k.connect_rate == 50.0
     assert k.talk_seconds == 215
-    assert k.avg_talk_seconds == 43.0
+    assert k.avg_talk_seconds == 53.8
     assert k.conversions == 1
-    assert k.conversion_rate == 20.0
+    assert k.conversion_rate == 25.0
     assert k.calls_per_day == 9.0
 
 
 def test_human_vs_ai_figures(world):
     f = figures()
     ai, human = f.by_provider["callkaro"], f.by_provider["acefone"]
-    assert (ai.calls, ai.settled, ai.connected, ai.completed, ai.no_answer, ai.failed) == (6, 5, 3, 3, 1, 1)
-    assert ai.connect_rate == 60.0 and ai.talk_seconds == 180 and ai.avg_talk_seconds == 60.0
-    assert ai.conversions == 1 and ai.conversion_rate == 33.3
+    # the completed SESSION_TIMEOUT call with no talk time is not connected (duration > 0 is the definition)
+    assert (ai.calls, ai.settled, ai.connected, ai.completed, ai.no_answer, ai.failed) == (6, 5, 2, 3, 1, 1)
+    assert ai.connect_rate == 40.0 and ai.talk_seconds == 180 and ai.avg_talk_seconds == 90.0
+    assert ai.conversions == 1 and ai.conversion_rate == 50.0
     assert (human.calls, human.settled, human.connected, human.completed, human.no_answer) == (3, 3, 2, 1, 1)
     assert human.connect_rate == 66.7 and human.talk_seconds == 35
-    assert human.conversions is None and human.conversion_rate is None
+    assert human.conversions == 0 and human.conversion_rate == 0.0  # a wrap-up sets a human conversion
 
 
 def test_period_with_no_data_and_seven_day_window(world):
@@ -261,13 +262,13 @@ def test_hangup_breakdown_agents_and_team(world):
     assert agents["Sales bot"]["calls"] == 4 and agents["Sales bot"]["talk_minutes"] == 3.0
     assert agents["Sales bot"]["connect_rate"] == 66.7  # 2 connected of 3 settled
     assert agents["Sales bot"]["conversion_rate"] == 50.0
-    assert agents["Reminder bot"]["calls"] == 2 and agents["Reminder bot"]["connect_rate"] == 50.0
+    assert agents["Reminder bot"]["calls"] == 2 and agents["Reminder bot"]["connect_rate"] == 0.0
     team = {m["name"]: m for m in f.team}
     rep_row = team[world["callkaro"][0].team_member.name]
     assert (rep_row["calls"], *rep_row["provider_calls"]) == (5, 4, 1)
     assert rep_row["connected"] == 3 and rep_row["connect_rate"] == 75.0 and rep_row["conversions"] == 1
     rep2_row = team[world["callkaro"][2].team_member.name]
-    assert (rep2_row["calls"], rep2_row["connected"], rep2_row["settled"]) == (4, 2, 4)
+    assert (rep2_row["calls"], rep2_row["connected"], rep2_row["settled"]) == (4, 1, 4)
 
 
 def test_campaign_progress_and_completion_rate(world):
@@ -295,7 +296,7 @@ def test_filters(world, rep):
 
 def test_recent_calls_merge_both_providers_newest_first(world):
     f = figures()
-    assert len(f.recent) == 9
+    assert len(f.recent) == 8  # the queued call has not happened yet
     times = [r["created_at"] for r in f.recent]
     assert times == sorted(times, reverse=True)
     first_ai = next(r for r in f.recent if r["id"] == world["callkaro"][0].pk and r["provider"] == "callkaro")

@@ -21,9 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free local port: the first free one from ``E2E_BASE_PORT`` when set (so parallel runs can keep
+    to ranges of their own), else one the system picks."""
+    base = int(os.environ.get("E2E_BASE_PORT", "0") or 0)
+    for port in range(base, base + 100) if base else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError(f"no free port from E2E_BASE_PORT={base}")
 
 
 def wait_http(url: str, timeout: float = 90.0) -> None:

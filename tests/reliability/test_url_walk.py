@@ -13,6 +13,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from acefone.models import AcefoneCallLog
 from callkaro.models import CallKaroAgent, CallKaroCampaign
 from crm.models import Role
 from crm.tests.factories import LeadFactory, make_member
@@ -58,6 +59,9 @@ EXPECTED: dict[str, Spec] = {
     "crm:lead_note_add": S("other_lead", rep_denied=True, post=True),
     "crm:call_panel": S(get_ok=REP_AND_UP),
     "crm:call_history": S("other_lead", get_ok=MANAGER_AND_UP, rep_denied=True),
+    "crm:call_wrap_up": S("other_lead_call", rep_denied=True, post=True),
+    "crm:my_day": S(get_ok=REP_AND_UP),
+    "crm:call_status": S("other_lead_call", get_ok=MANAGER_AND_UP, rep_denied=True),
     # configuration: admin only
     "callkaro:config": S(get_ok=ADMIN_ONLY, rep_denied=True),
     "callkaro:save_config": S(rep_denied=True, post=True),
@@ -90,6 +94,9 @@ EXPECTED: dict[str, Spec] = {
     "callkaro:dashboard": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     "callkaro:dashboard_live": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     "callkaro:dashboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "callkaro:dashboard_funnel": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "callkaro:dashboard_funnel_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "callkaro:dashboard_leaderboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     # own authentication: a shared secret (webhooks) or local-only fakes (sandbox, when mounted)
     "callkaro:webhook": S(post=True, public=True),
     "acefone:webhook": S(post=True, public=True),
@@ -144,6 +151,7 @@ def world(db):
     args = {
         "none": {},
         "other_lead": {"lead_id": LeadFactory(assigned_to=other_rep).pk},
+        "other_lead_call": {"provider": "acefone", "call_log_id": _other_call(other_rep)},
         "other_member": {"member_id": other_rep.pk},
         "agent": {"pk": agent.pk},
         "manager_campaign": {"pk": campaign.pk},
@@ -152,6 +160,11 @@ def world(db):
         "meta_form": {"pk": MetaForm.objects.create(form_id="walk-form").pk},
     }
     return members, args
+
+
+def _other_call(rep) -> int:
+    lead = LeadFactory(assigned_to=rep)
+    return AcefoneCallLog.objects.create(lead=lead, team_member=rep, to_number=str(lead.phone), agent_number="1").pk
 
 
 def _url(name: str, args: dict) -> str:

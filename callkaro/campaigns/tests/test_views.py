@@ -63,7 +63,7 @@ def test_create_campaign_with_rows_reports_bad_rows_by_line(manager_client, agen
         ({"name": "x", "agent_id": "nope"}, 400, "agent"),
         ({"name": "", "agent_id": "agent-1"}, 400, "name"),
         ({"name": "x", "agent_id": "agent-1", "priority": 500}, 400, "Priority"),
-        ({"name": "x", "agent_id": "agent-1", "calling_hours_start": "25:00"}, 400, "HH:MM"),
+        ({"name": "x", "agent_id": "agent-1", "calling_hours_start": "25:00"}, 400, "a time such as 09:30"),
         ({"name": "x", "agent_id": "agent-1", "time_zone": "Mars/Base"}, 400, "time zone"),
     ],
 )
