@@ -7,12 +7,7 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self) -> None:
-        from telephony import dial_checks
-
-        from .dnc import do_not_call_check
         from .roles import sync_role_groups_after_migrate
-
-        dial_checks.register(do_not_call_check)
 
         # Permissions exist only after migrate, so the role groups are synced then.
         post_migrate.connect(sync_role_groups_after_migrate, sender=self)

@@ -86,6 +86,8 @@ class TelephonyProvider(ABC):
     config_template: ClassVar[str] = ""
     #: The provider a rep is offered when this one is unavailable ("" for none).
     fallback_provider: ClassVar[str] = ""
+    #: Automated (AI) calls obey the calling policy strictly: legal hours, countries, the gap between calls.
+    places_ai_calls: ClassVar[bool] = False
 
     def call_log_class(self) -> type[Any]:
         """The call-log model class (``call_log_model`` resolved)."""

@@ -160,3 +160,24 @@ class CallOutcomeRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CallingPolicy(models.Model):
+    """The admin's narrowing of the calling policy (one row; blank values mean the settings' defaults).
+
+    Stored in telephony, not in a provider app, because every provider's calls obey it.
+    """
+
+    calling_hours = models.CharField(
+        max_length=11, blank=True, help_text="HH:MM-HH:MM inside 09:00-21:00; blank means the CALLING_HOURS setting."
+    )
+    min_gap_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Least hours between two AI calls to one lead; blank means the setting."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "calling policy"
+
+    def __str__(self) -> str:
+        return "Calling policy"

@@ -19,10 +19,10 @@ from django.utils import timezone
 from crm.logging import redact
 from crm.models import Lead, TeamMember
 
-from . import calls
 from .base import CallOptions
 from .breaker import breaker_for
 from .dial_checks import dial_skip_reason
+from .eligibility import API, REASONS, REP_CLICK, call_eligibility
 from .errors import (
     ProviderConfigError,
     ProviderOutcomeUnknown,
@@ -41,12 +41,16 @@ E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 class CallNotAllowed(Exception):
     """The call was refused before anything was stored or dialled; ``code`` says why."""
 
-    CODES = frozenset({"do_not_call", "in_flight", "invalid_number", "not_configured"})
+    CODES = frozenset({"do_not_call", "in_flight", "invalid_number", "not_configured", *REASONS})
 
-    def __init__(self, message: str, *, code: str) -> None:
+    def __init__(
+        self, message: str, *, code: str, next_allowed_at: Any = None, needs_confirmation: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.next_allowed_at = next_allowed_at
+        self.needs_confirmation = needs_confirmation
 
 
 @dataclass
@@ -70,8 +74,8 @@ class _DispatchResult:
     unavailable: bool = False
 
 
-def _in_flight(lead: Lead) -> bool:
-    return calls.lead_has_call_in_flight(lead.pk)
+#: Eligibility reason codes under the names callers of ``call_place`` already know.
+LEGACY_CODES = {"no_number": "invalid_number"}
 
 
 def _e164(lead: Lead) -> str:
@@ -92,10 +96,14 @@ def call_place(
     options: CallOptions = CallOptions(),  # noqa: B008 - frozen dataclass, safe as a default
     log_fields: dict | None = None,
     dispatch: str = "sync",
+    purpose: str = REP_CLICK,
+    user: Any = None,
+    confirmed: bool = False,
 ) -> CallPlaceOutcome:
     """Store the call, then dial it now (``sync``, a rep's click), later (``async``) or when due (scheduled).
 
-    Raises CallNotAllowed before storing anything when the lead may not be called.
+    Raises CallNotAllowed before storing anything when the eligibility rule says no. A rep's call
+    (``rep_click``/``api``) supersedes the lead's pending scheduled or campaign call.
     """
     if dispatch not in {"sync", "async"}:
         raise ValueError("dispatch must be 'sync' or 'async'")
@@ -107,13 +115,26 @@ def call_place(
         # Locking the lead serialises concurrent clicks on the same lead (PostgreSQL; SQLite
         # serialises writers itself), so the in-flight check below cannot race.
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        if locked.do_not_call:
-            raise CallNotAllowed(f"{locked.name} is on the do-not-call list", code="do_not_call")
-        to_number = "" if locked.phone_invalid else _e164(locked)
-        if not to_number:
-            raise CallNotAllowed(f"{locked.name} has no valid phone number", code="invalid_number")
-        if _in_flight(locked):
-            raise CallNotAllowed(f"{locked.name} already has a call queued or in progress", code="in_flight")
+        answer = call_eligibility(
+            lead=locked,
+            provider=provider,
+            user=user,
+            purpose=purpose,
+            at=options.schedule_at if scheduled else None,
+            confirmed=confirmed,
+        )
+        if not answer.allowed:
+            raise CallNotAllowed(
+                answer.message,
+                code=LEGACY_CODES.get(answer.reason_code, answer.reason_code),
+                next_allowed_at=answer.next_allowed_at,
+                needs_confirmation=answer.needs_confirmation,
+            )
+        to_number = _e164(locked)
+        if purpose in (REP_CLICK, API):
+            from .scheduled import lead_pending_calls_supersede
+
+            lead_pending_calls_supersede(lead_id=locked.pk, reason="Superseded by a rep's call")
         try:
             fields = dict(backend.call_log_defaults(lead=locked, team_member=team_member, options=options))
         except ProviderConfigError as exc:

@@ -8,8 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from crm.dnc import dnc_add, is_do_not_call
-from crm.models import DoNotCallEntry, LeadStage
+from crm.dnc import dnc_add
+from crm.models import DoNotCallEntry
 from telephony.status import CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
@@ -77,8 +77,8 @@ def _looks_like_opt_out(call_log: Any) -> bool:
 def campaign_lead_eligible(call_log: Any) -> str | None:
     """Pre-dial check (``telephony.dial_checks``): a skip reason, or None to dial.
 
-    Runs before every campaign dial, so it stays at three small queries (the dispatcher has
-    already loaded the lead; the creator's scope was fixed at launch).
+    Only what is the campaign's own (its state, its scope, a lead already reached); everything about
+    the lead itself is the shared eligibility rule, registered by telephony and run first.
     """
     campaign_id = getattr(call_log, "campaign_id", None)
     if not campaign_id:
@@ -89,12 +89,7 @@ def campaign_lead_eligible(call_log: Any) -> str | None:
             SKIP_PAUSED if campaign.status == Status.PAUSED else f"Campaign is {campaign.get_status_display().lower()}"
         )
     lead = call_log.lead
-    if lead.do_not_call or is_do_not_call(call_log.to_number):
-        return "Do-not-call"
-    if lead.stage in (LeadStage.CONVERTED, LeadStage.DEAD):
-        return f"Lead is {lead.get_stage_display().lower()}"
-    if lead.phone_invalid:
-        return "Phone number flagged invalid"
+    # Do-not-call, stage, number, hours and gap: the shared rule (``telephony.eligibility.dial_check``).
     if campaign.audience.get("scope") == SCOPE_OWN and lead.assigned_to_id != campaign.created_by_id:
         return "Lead reassigned away from the campaign's owner"
     reached = (

@@ -263,9 +263,16 @@ def test_a_completed_call_is_not_retried_and_an_opt_out_joins_the_do_not_call_li
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda lead, rep2: Lead.objects.filter(pk=lead.pk).update(stage=LeadStage.CONVERTED), "Lead is converted"),
-        (lambda lead, rep2: Lead.objects.filter(pk=lead.pk).update(stage=LeadStage.DEAD), "Lead is dead"),
-        (lambda lead, rep2: dnc_add(number=lead.phone), "Number is on the do-not-call list"),
+        (
+            lambda lead, rep2: Lead.objects.filter(pk=lead.pk).update(stage=LeadStage.CONVERTED),
+            "is converted: campaigns",
+        ),
+        (lambda lead, rep2: Lead.objects.filter(pk=lead.pk).update(stage=LeadStage.DEAD), "is dead: campaigns"),
+        (lambda lead, rep2: dnc_add(number=lead.phone), "is on the do-not-call list"),
+        (
+            lambda lead, rep2: Lead.objects.filter(pk=lead.pk).update(stage=LeadStage.NOT_INTERESTED),
+            "is not interested: campaigns",
+        ),
         (
             lambda lead, rep2: Lead.objects.filter(pk=lead.pk).update(assigned_to=rep2),
             "Lead reassigned away from the campaign's owner",
@@ -288,7 +295,7 @@ def test_the_lead_is_checked_again_just_before_each_dial(
     with django_capture_on_commit_callbacks(execute=True):
         scheduler_tick()
     row = campaign.calls.get()
-    assert (row.status, row.skip_reason) == (CallStatus.CANCELLED, reason)
+    assert row.status == CallStatus.CANCELLED and reason in row.skip_reason
     assert dialled(http) == []
 
 
