@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("callkaro.urls")),
     path("", include("acefone.urls")),
     path("", include("metaleads.urls")),
+    path("", include("telephony.urls")),
 ]
 
 if settings.PROVIDER_SANDBOX:

@@ -48,6 +48,7 @@ class CallStartResult:
     code: str = ""  # the eligibility reason code, when the rule refused the call
     next_allowed_at: Any = None  # when it could be placed instead (the one-click schedule)
     needs_confirmation: bool = False  # a human call outside hours: the rep may confirm and go ahead
+    resend: dict[str, str] = dataclasses.field(default_factory=dict)  # the fields to post again (one-click)
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -137,10 +138,17 @@ def call_start(
             code=exc.code,
             next_allowed_at=exc.next_allowed_at,
             needs_confirmation=exc.needs_confirmation,
+            resend=_resend(data),
         ), lead
     except ProviderConfigError as exc:
         return CallStartResult(503, False, str(exc), fallback=_fallback(provider)), lead
     return _placed_result(outcome), lead
+
+
+def _resend(data: Mapping[str, Any]) -> dict[str, str]:
+    """What the rep chose, so that "Schedule for 09:00" or "Call anyway" re-posts it in one click."""
+    skip = {"csrfmiddlewaretoken", "schedule_at", "confirm_outside_hours"}
+    return {key: str(data.get(key)) for key in data if key not in skip and data.get(key) not in (None, "")}
 
 
 def _placed_result(outcome: CallPlaceOutcome) -> CallStartResult:

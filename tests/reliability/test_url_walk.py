@@ -75,6 +75,8 @@ EXPECTED: dict[str, Spec] = {
     "callkaro:call_options": S(),
     "acefone:initiate_call": S(post=True),
     "acefone:call_options": S(),
+    "telephony:scheduled_calls": S("other_lead", get_ok=MANAGER_AND_UP, rep_denied=True),
+    "telephony:scheduled_call_change": S("other_lead_cancel", rep_denied=True, post=True),
     # campaigns: a rep builds their own; a manager's campaign is not theirs to see or act on
     "callkaro:campaign_list": S(get_ok=REP_AND_UP),
     "callkaro:campaign_new": S(get_ok=REP_AND_UP, post=True),
@@ -143,6 +145,7 @@ def world(db):
     args = {
         "none": {},
         "other_lead": {"lead_id": LeadFactory(assigned_to=other_rep).pk},
+        "other_lead_cancel": {"lead_id": LeadFactory(assigned_to=other_rep).pk, "action": "cancel"},
         "other_member": {"member_id": other_rep.pk},
         "agent": {"pk": agent.pk},
         "manager_campaign": {"pk": campaign.pk},
