@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from telephony.calling_hours import inside_hours
 from telephony.status import LIVE_STATUSES, CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
@@ -169,7 +170,12 @@ def _zone(name: str, default: ZoneInfo) -> ZoneInfo:
 
 
 def in_calling_window(campaign: CallKaroCampaign, zone: ZoneInfo, now: dt.datetime) -> bool:
-    """Inside the campaign's hours and days, read in ``zone``. A window may run past midnight."""
+    """Inside the campaign's hours and days and the legal calling hours, read in ``zone``.
+
+    A campaign saved before the calling policy may still hold an overnight window: the legal
+    hours cut it, so its rows wait for the morning instead of being dialled or skipped."""
+    if not inside_hours(zone.key, now):
+        return False
     local = now.astimezone(zone)
     if campaign.days_of_week and local.weekday() not in campaign.days_of_week:
         return False
