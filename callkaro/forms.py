@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from crm.models import TeamMember
+from telephony.calling_hours import window_parse
 from telephony.forms import CallStartForm
 
 from . import options
@@ -36,6 +37,28 @@ class ConfigForm(forms.Form):
         label="Call Karo account time zone", max_length=40, initial="Asia/Kolkata", help_text="Used for schedule_at."
     )
     is_enabled = forms.BooleanField(label="AI calling enabled", required=False, initial=True)
+    calling_hours = forms.CharField(
+        label="Calling hours",
+        required=False,
+        max_length=11,
+        help_text="HH:MM-HH:MM, inside 09:00-21:00 in the lead's time zone (narrower only). Blank: CALLING_HOURS.",
+    )
+    min_gap_hours = forms.IntegerField(
+        label="Least hours between two AI calls to one lead",
+        required=False,
+        min_value=0,
+        max_value=720,
+        help_text="Blank: CALL_MIN_GAP_HOURS (24 by default).",
+    )
+
+    def clean_calling_hours(self) -> str:
+        value = self.cleaned_data["calling_hours"].strip()
+        if value:
+            try:
+                value = str(window_parse(value))
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return value
 
     def clean_default_agent_id(self) -> str:
         value = self.cleaned_data["default_agent_id"].strip()
