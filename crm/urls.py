@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_call_panel
+from . import views, views_call_panel, views_opt_out
 
 crm_patterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,9 @@ crm_patterns = [
     path("leads/<int:lead_id>/notes/", views.lead_note_add, name="lead_note_add"),
     path("call-panel/", views_call_panel.call_panel, name="call_panel"),
     path("call-panel/history/<int:lead_id>/", views_call_panel.call_history, name="call_history"),
+    path("leads/<int:lead_id>/do-not-call/clear/", views_opt_out.lead_dnc_clear, name="lead_dnc_clear"),
+    path("leads/<int:lead_id>/opt-out-review/", views_opt_out.opt_out_review, name="opt_out_review"),
+    path("opt-outs/review/", views_opt_out.opt_out_reviews, name="opt_out_reviews"),
 ]
 
 urlpatterns = [

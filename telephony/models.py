@@ -148,10 +148,22 @@ class CallOutcomeRule(models.Model):
         blank=True,
         help_text="Values of that key that match, separated by |, any case. Blank means any true value.",
     )
+    disposition = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Call Karo disposition values that match, separated by |, any case. Blank means any.",
+    )
     set_stage = models.CharField(
         max_length=20, choices=_lead_stage_choices, blank=True, help_text="Blank leaves the stage as it is."
     )
     set_flag = models.CharField(max_length=20, choices=Flag.choices, blank=True)
+    follow_up = models.BooleanField(
+        default=False,
+        help_text="Create a follow-up for the lead's rep at the time in the post-call key (a callback asked for).",
+    )
+    schedule_ai_call = models.BooleanField(
+        default=False, help_text="Also schedule an AI call at that time, moved inside calling hours."
+    )
 
     class Meta:
         db_table = "crm_calloutcomerule"

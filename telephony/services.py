@@ -229,10 +229,16 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
         logger.warning("%s call %s outcome unknown: %s", provider, call_log_id, message)
         return _DispatchResult(status=CallStatus.UNKNOWN, message=f"{message}. It will not be re-dialled.")
     except (ProviderRejected, ProviderUnsupported, ProviderConfigError) as exc:
+        if not interactive and _held_when_blocked(model, call_log, provider, exc):
+            return _DispatchResult(status=CallStatus.SCHEDULED, message=f"Held: {exc}")
         if isinstance(exc, ProviderRejected):
             breaker.record_success()  # it answered: it is up
         message = redact(getattr(exc, "message", "") or str(exc))
         _finish(model, call_log_id, status=CallStatus.FAILED, error_message=message)
+        if isinstance(exc, ProviderRejected):
+            from .outcomes import provider_dnd_refusal
+
+            provider_dnd_refusal(call_log=call_log, provider=provider, message=message)
         return _DispatchResult(status=CallStatus.FAILED, message=f"{backend.label} refused the call: {message}")
 
     breaker.record_success()
@@ -245,6 +251,36 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
     )
     status = CallStatus.INITIATED if moved else model.objects.values_list("status", flat=True).get(pk=call_log_id)
     return _DispatchResult(status=status, message=f"{backend.label}: {result.message or 'call started'}")
+
+
+def blocking_reason(provider_label: str, exc: Exception) -> str:
+    """Why calls cannot go on until a person fixes our side (credentials, agent, switch), or ""."""
+    if isinstance(exc, ProviderConfigError):
+        return f"{provider_label}: {exc}"
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ProviderRejected) and status in (401, 403):
+        return f"{provider_label} refused our credentials (HTTP {status}): check the API key"
+    if isinstance(exc, ProviderRejected) and status == 404 and "agent" in (exc.message or "").lower():
+        return f"{provider_label}: the agent no longer exists ({exc.message})"
+    return ""
+
+
+def _held_when_blocked(model: Any, call_log: Any, provider: str, exc: Exception) -> bool:
+    """A worker's dial blocked on our side: held for later (scheduled again) when a receiver takes it."""
+    from .signals import call_blocked
+
+    reason = blocking_reason(get_provider(provider).label, exc)
+    if not reason:
+        return False
+    answers = call_blocked.send(
+        sender=type(get_provider(provider)), provider=provider, call_log=call_log, reason=reason
+    )
+    if not any(held for _, held in answers):
+        return False
+    model.objects.filter(pk=call_log.pk, status=CallStatus.DISPATCHING).update(
+        status=CallStatus.SCHEDULED, dispatched_at=None, error_message=redact(reason)[:500], updated_at=timezone.now()
+    )
+    return True
 
 
 def _finish(model: Any, call_log_id: int, *, status: str, **fields: Any) -> None:

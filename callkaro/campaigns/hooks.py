@@ -8,29 +8,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from crm.dnc import dnc_add
-from crm.models import DoNotCallEntry
 from telephony.status import CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
 from .audience import AudienceMember
 from .calls import SCOPE_OWN, SKIP_PAUSED, Status, campaign_call_row, campaign_retry_gaps
-from .lifecycle import campaign_complete_if_done
-
-OPT_OUT_WORDS = ("do not call", "don't call", "dont call", "opt out", "opt-out", "opted out", "stop calling", "dnd")
+from .lifecycle import campaign_complete_if_done, campaign_pause
 
 
 def on_call_final(call_log: Any, provider: str, **_: Any) -> None:
-    """A ``call_became_final`` receiver: opt-outs to the do-not-call list, our retries, completion."""
-    if _looks_like_opt_out(call_log):
-        try:
-            dnc_add(
-                number=call_log.to_number,
-                reason=f"Opt-out heard on {provider} call {call_log.pk}",
-                source=DoNotCallEntry.Source.CALL_OPT_OUT,
-            )
-        except ValueError:
-            pass
+    """A ``call_became_final`` receiver: our retries, completion. (Opt-outs: ``telephony.outcomes``
+    for structured signals, ``crm.opt_out`` for what a transcript proposes.)"""
     if provider != "callkaro" or not getattr(call_log, "campaign_id", None):
         return
     campaign = CallKaroCampaign.objects.get(pk=call_log.campaign_id)
@@ -43,6 +31,16 @@ def on_call_final(call_log: Any, provider: str, **_: Any) -> None:
         campaign_retry_schedule(call_log=call_log, campaign=campaign)
     if campaign.status == Status.RUNNING:
         campaign_complete_if_done(campaign=campaign)
+
+
+def on_call_blocked(call_log: Any, provider: str, reason: str, **_: Any) -> bool:
+    """A ``call_blocked`` receiver: the campaign pauses with the reason (its due rows stay scheduled)."""
+    campaign_id = getattr(call_log, "campaign_id", None)
+    if provider != "callkaro" or not campaign_id:
+        return False
+    campaign = CallKaroCampaign.objects.get(pk=campaign_id)
+    campaign_pause(campaign=campaign, reason=reason)
+    return True
 
 
 def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCampaign) -> CallKaroCallLog | None:
@@ -62,16 +60,6 @@ def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCamp
         row.metadata_sent = {k: v for k, v in locked.metadata_sent.items() if k != "call_log_id"}
         row.save()
     return row
-
-
-def _looks_like_opt_out(call_log: Any) -> bool:
-    texts = [str(getattr(call_log, "disposition", "") or "")]
-    for attr in ("post_call", "post_call_detail"):
-        value = getattr(call_log, attr, None)
-        if isinstance(value, dict):
-            texts.extend(str(v) for v in value.values())
-    blob = " ".join(texts).lower()
-    return any(word in blob for word in OPT_OUT_WORDS)
 
 
 def campaign_lead_eligible(call_log: Any) -> str | None:

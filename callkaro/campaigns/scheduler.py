@@ -64,6 +64,7 @@ def scheduler_tick(*, now: dt.datetime | None = None) -> TickResult:
         result.marked_unknown = recover_stuck_dispatching(now=now)
         result.requeued = requeue_stuck_queued(now=now)
         result.paused, result.resumed = follow_breaker()
+        result.paused += pause_blocked_campaigns()
         campaign_start_due(now=now)
         result.claimed += claim_single_calls(now=now)
         result.claimed += claim_campaign_calls(now=now)
@@ -122,6 +123,26 @@ def follow_breaker() -> tuple[int, int]:
         for campaign in CallKaroCampaign.objects.filter(status=Status.PAUSED, status_reason=AUTO_PAUSE_REASON):
             resumed += campaign_resume(campaign=campaign)
     return paused, resumed
+
+
+def pause_blocked_campaigns() -> int:
+    """Running campaigns pause, with the reason, while AI calling is switched off or their agent is gone:
+    their due rows stay scheduled (none is dialled to fail), and a person resumes after the fix."""
+    from ..config import get_effective_config
+
+    paused = 0
+    config = get_effective_config()
+    for campaign in CallKaroCampaign.objects.filter(status=Status.RUNNING).select_related("agent"):
+        if not config.is_enabled:
+            reason = "AI calling is switched off on the configuration page"
+        elif not config.api_key:
+            reason = "Call Karo has no API key"
+        elif not campaign.agent.is_active:
+            reason = f"The agent {campaign.agent.name} is disabled"
+        else:
+            continue
+        paused += campaign_pause(campaign=campaign, reason=reason)
+    return paused
 
 
 # --- Claiming ------------------------------------------------------------------------------------

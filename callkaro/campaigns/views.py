@@ -9,6 +9,7 @@ The JSON endpoints are in ``api``.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -150,3 +151,11 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if request.htmx:
         return render(request, "callkaro/campaigns/_progress.html", _detail_context(campaign))
     return redirect("callkaro:campaign_detail", pk=campaign.pk)
+
+
+@require_GET
+@permission_required("crm.view_dashboard", raise_exception=True)
+def campaigns_paused(request: HttpRequest) -> HttpResponse:
+    """The dashboard's list of paused campaigns with the reason (a revoked key, calling off, an agent gone)."""
+    paused = CallKaroCampaign.objects.filter(status=CallKaroCampaign.Status.PAUSED).order_by("-updated_at")[:20]
+    return render(request, "callkaro/campaigns/_paused.html", {"campaigns": paused})

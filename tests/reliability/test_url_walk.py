@@ -58,6 +58,9 @@ EXPECTED: dict[str, Spec] = {
     "crm:lead_note_add": S("other_lead", rep_denied=True, post=True),
     "crm:call_panel": S(get_ok=REP_AND_UP),
     "crm:call_history": S("other_lead", get_ok=MANAGER_AND_UP, rep_denied=True),
+    "crm:lead_dnc_clear": S("other_lead", rep_denied=True, post=True),
+    "crm:opt_out_review": S("other_lead", rep_denied=True, post=True),
+    "crm:opt_out_reviews": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     # configuration: admin only
     "callkaro:config": S(get_ok=ADMIN_ONLY, rep_denied=True),
     "callkaro:save_config": S(rep_denied=True, post=True),
@@ -80,6 +83,7 @@ EXPECTED: dict[str, Spec] = {
     # campaigns: a rep builds their own; a manager's campaign is not theirs to see or act on
     "callkaro:campaign_list": S(get_ok=REP_AND_UP),
     "callkaro:campaign_new": S(get_ok=REP_AND_UP, post=True),
+    "callkaro:campaigns_paused": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     "callkaro:campaign_edit": S("manager_draft", get_ok=MANAGER_AND_UP, rep_denied=True, post=True),
     "callkaro:campaign_preview": S("manager_draft", get_ok=MANAGER_AND_UP, rep_denied=True, post=True),
     "callkaro:campaign_delete": S("manager_draft", rep_denied=True, post=True),

@@ -21,6 +21,7 @@ from callkaro.models import CallKaroCallLog, CallKaroCampaign
 from crm.dnc import dnc_add, is_do_not_call
 from crm.models import Lead, LeadSource, LeadStage
 from crm.tests.factories import LeadFactory
+from telephony.events import call_final_process
 from telephony.status import CallStatus
 
 from .fixtures import *  # noqa: F403  (fixtures: agent, callkaro_settings, http, office_hours)
@@ -251,8 +252,9 @@ def test_a_completed_call_is_not_retried_and_an_opt_out_joins_the_do_not_call_li
     lead = LeadFactory(assigned_to=rep)
     campaign = launch(manager.user, agent, max_retries=2)
     row = campaign.calls.get()
-    CallKaroCallLog.objects.filter(pk=row.pk).update(disposition="Customer said: do not call me again")
-    _finish(row, CallStatus.COMPLETED)
+    # A disposition mapped to opt-out is a structured signal: the number joins the list at once.
+    CallKaroCallLog.objects.filter(pk=row.pk).update(disposition="do_not_call", status=CallStatus.COMPLETED)
+    call_final_process(provider="callkaro", call_log_id=row.pk)  # outcome rules, then the final receivers
     assert campaign.calls.count() == 1
     assert is_do_not_call(lead.phone)
 
