@@ -161,6 +161,9 @@ def rule_matches(rule: CallOutcomeRule, *, call_log: Any, provider: str) -> bool
         if rule.post_call_values:
             if isinstance(value, dict | list) or str(value).strip().lower() not in _split(rule.post_call_values):
                 return False
+        elif rule.follow_up:
+            if not isinstance(value, str) or not value.strip():  # a time, read by ``callbacks``
+                return False
         elif not _truthy(value):
             return False
     return True
