@@ -250,7 +250,9 @@ def campaign_launch(
 
     The flip is a conditional update from DRAFT, so a double click launches once. Rows are written with
     ``bulk_create`` a chunk at a time from a streamed audience, so a 100,000-lead campaign takes constant
-    memory. Raises ProviderUnavailable/Rejected from Call Karo before anything is written.
+    memory. Call Karo's campaign is created last, once the local campaign is valid and written, inside
+    the same transaction: a Call Karo error rolls everything back, and a local failure (a bad row, a
+    double launch) never leaves an orphan batch at Call Karo.
     """
     now = now or timezone.now()
     if campaign.status != Status.DRAFT:
@@ -260,7 +262,6 @@ def campaign_launch(
     if not callkaro_selectors.agents_usable_by(user).filter(pk=s.agent.pk).exists():
         raise CampaignError("Unknown or unavailable agent")
     audience = audience or CampaignAudience.for_campaign(campaign, user)
-    batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
     start_at = s.start_at or now
     upload = campaign.audience_file.name if campaign.audience_file else ""
     description = {
@@ -270,7 +271,6 @@ def campaign_launch(
     }
     with transaction.atomic():
         flipped = CallKaroCampaign.objects.filter(pk=campaign.pk, status=Status.DRAFT).update(
-            batch_id=batch_id,
             status=Status.SCHEDULED if start_at > now else Status.RUNNING,
             start_at=start_at,
             started_at=None if start_at > now else now,
@@ -290,7 +290,8 @@ def campaign_launch(
                 [campaign_call_row(campaign, m, start_at, options=options) for m in chunk]
             )
         campaign.total_leads = preview.eligible
-        campaign.save(update_fields=["total_leads"])
+        campaign.batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
+        campaign.save(update_fields=["total_leads", "batch_id"])
         if upload:
             _delete_upload_on_commit(campaign, upload)
     return campaign
