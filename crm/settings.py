@@ -308,6 +308,9 @@ CAMPAIGN_DISPATCHING_STUCK_SECONDS = env.int("CAMPAIGN_DISPATCHING_STUCK_SECONDS
 CAMPAIGN_AUTO_RESUME = env.bool("CAMPAIGN_AUTO_RESUME", default=True)
 CAMPAIGN_BULK_CHUNK = env.int("CAMPAIGN_BULK_CHUNK", default=2000)
 CAMPAIGN_CSV_MAX_BYTES = env.int("CAMPAIGN_CSV_MAX_BYTES", default=10 * 1024 * 1024)
+# Uploads larger than this (bytes or rows) are read by a worker, with a progress bar on the preview page.
+CAMPAIGN_CSV_ASYNC_BYTES = env.int("CAMPAIGN_CSV_ASYNC_BYTES", default=512 * 1024)
+CAMPAIGN_CSV_ASYNC_ROWS = env.int("CAMPAIGN_CSV_ASYNC_ROWS", default=5000)
 CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {
     "callkaro-scheduler-tick": {
         "task": "callkaro.scheduler_tick",

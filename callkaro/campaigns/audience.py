@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from telephony.status import CallStatus
 from ..models import CallKaroCampaign
 from .permissions import is_campaign_manager
 
+PROGRESS_EVERY = 2000
 PHONE_COLUMNS = ("phone", "phone_number", "mobile", "number", "to_number")
 NAME_COLUMNS = ("name", "full_name", "lead_name")
 
@@ -141,8 +142,10 @@ def csv_upload_problem(data: bytes) -> str:
     return ""
 
 
-def audience_csv_parse(data: bytes | str) -> CsvParseResult:
-    """Read an upload. Bad rows are reported by line number and the good rows kept."""
+def audience_csv_parse(data: bytes | str, progress: Callable[[int], None] | None = None) -> CsvParseResult:
+    """Read an upload. Bad rows are reported by line number and the good rows kept.
+
+    ``progress(rows_read)`` is called every ``PROGRESS_EVERY`` rows (the worker's progress bar)."""
     result = CsvParseResult()
     if isinstance(data, bytes):
         problem = csv_upload_problem(data)
@@ -160,7 +163,9 @@ def audience_csv_parse(data: bytes | str) -> CsvParseResult:
         return result
     name_col = next((h for h in headers if h in NAME_COLUMNS), None)
     seen: set[str] = set()
-    for raw in reader:
+    for count, raw in enumerate(reader, start=1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
         line = reader.line_num
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
         phone = normalise_number(row.get(phone_col, ""))

@@ -61,9 +61,11 @@ class CampaignPreview:
         labels = {code: REASON_LABELS.get(code, code) for code in self.refused}
         return sorted(((labels[c], n) for c, n in self.refused.items()), key=lambda row: -row[1])
 
+    invalid_beyond: int = 0  # invalid rows not kept in ``invalid_numbers`` (a stored preview keeps 100)
+
     @property
     def invalid_count(self) -> int:
-        return len(self.invalid_numbers)
+        return len(self.invalid_numbers) + self.invalid_beyond
 
 
 #: Eligibility reasons as the preview names them.
