@@ -88,6 +88,22 @@ def _e164(lead: Lead) -> str:
     return number if E164.match(number or "") else ""
 
 
+def _require_eligible(lead: Lead, *, provider: str, user: Any, purpose: str, at: Any, confirmed: bool) -> None:
+    """The shared eligibility rule, or CallNotAllowed; a rep's call then supersedes a pending one."""
+    answer = call_eligibility(lead=lead, provider=provider, user=user, purpose=purpose, at=at, confirmed=confirmed)
+    if not answer.allowed:
+        raise CallNotAllowed(
+            answer.message,
+            code=LEGACY_CODES.get(answer.reason_code, answer.reason_code),
+            next_allowed_at=answer.next_allowed_at,
+            needs_confirmation=answer.needs_confirmation,
+        )
+    if purpose in (REP_CLICK, API):
+        from .scheduled import lead_pending_calls_supersede
+
+        lead_pending_calls_supersede(lead_id=lead.pk, reason="Superseded by a rep's call")
+
+
 def call_place(
     *,
     provider: str,
@@ -115,26 +131,15 @@ def call_place(
         # Locking the lead serialises concurrent clicks on the same lead (PostgreSQL; SQLite
         # serialises writers itself), so the in-flight check below cannot race.
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        answer = call_eligibility(
-            lead=locked,
+        _require_eligible(
+            locked,
             provider=provider,
             user=user,
             purpose=purpose,
             at=options.schedule_at if scheduled else None,
             confirmed=confirmed,
         )
-        if not answer.allowed:
-            raise CallNotAllowed(
-                answer.message,
-                code=LEGACY_CODES.get(answer.reason_code, answer.reason_code),
-                next_allowed_at=answer.next_allowed_at,
-                needs_confirmation=answer.needs_confirmation,
-            )
         to_number = _e164(locked)
-        if purpose in (REP_CLICK, API):
-            from .scheduled import lead_pending_calls_supersede
-
-            lead_pending_calls_supersede(lead_id=locked.pk, reason="Superseded by a rep's call")
         try:
             fields = dict(backend.call_log_defaults(lead=locked, team_member=team_member, options=options))
         except ProviderConfigError as exc:
@@ -161,9 +166,16 @@ def call_place(
 
             transaction.on_commit(lambda: call_dispatch_task.delay(provider, call_log.pk))
 
+    return _placed(
+        backend, call_log, provider=provider, scheduled_at=options.schedule_at if scheduled else None, dispatch=dispatch
+    )
+
+
+def _placed(backend: Any, call_log: Any, *, provider: str, scheduled_at: Any, dispatch: str) -> CallPlaceOutcome:
+    """Dial a stored call now (``sync``) or leave it queued or scheduled; the outcome as the caller sees it."""
     fallback, unavailable = None, False
-    if scheduled:
-        message = f"Call scheduled for {timezone.localtime(options.schedule_at):%d %b %H:%M}"
+    if scheduled_at is not None:
+        message = f"Call scheduled for {timezone.localtime(scheduled_at):%d %b %H:%M}"
     elif dispatch == "async":
         message = "Call queued"
     else:
