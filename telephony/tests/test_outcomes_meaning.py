@@ -124,3 +124,13 @@ def test_the_post_call_rules_are_the_ones_a_guard_may_hold_back():
     reading = {r["name"] for r in DEFAULT_RULES if uses_post_call(CallOutcomeRule(**r))}
     assert "Completed call → contacted" not in reading
     assert {"Post-call: not interested → not interested", "Disposition: opt-out → do not call"} <= reading
+
+
+def test_the_new_default_rules_match_the_data_migration():
+    """An install with rules already loaded receives the same new rules as the code's defaults."""
+    import importlib
+
+    migration = importlib.import_module("telephony.migrations.0005_outcome_rules_meaning")
+    defaults = {r["name"]: r for r in DEFAULT_RULES}
+    for rule in migration.NEW_RULES:
+        assert defaults[rule["name"]] == rule
