@@ -17,6 +17,25 @@ def _callkaro_config_cache_cleared():
     config_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _inside_calling_hours():
+    """AI calls are refused between 21:00 and 09:00 (calling policy). Tests that place calls "now"
+    mean a working hour: run at night, the clock is moved to today's noon in India (tests that
+    travel in time themselves still do)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    ist = ZoneInfo("Asia/Kolkata")
+    now = dt.datetime.now(ist)
+    if dt.time(9, 30) <= now.time() < dt.time(20, 0):
+        yield
+        return
+    with time_machine.travel(now.replace(hour=12, minute=0), tick=True):
+        yield
+
+
 @pytest.fixture
 def rep(db):
     return make_member(Role.REP, username="rep")

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from crm.models import TeamMember
+from telephony.calling_hours import window_parse
 from telephony.forms import CallStartForm
 
 from . import options
@@ -54,7 +55,7 @@ class ConfigForm(forms.Form):
         label="Campaign API",
         required=False,
         choices=[
-            ("", "As CALLKARO_CAMPAIGN_API_VERSION"),
+            ("", "As set on the server"),
             ("v1", "v1: one agent per campaign"),
             ("v2", "v2: name only"),
         ],
@@ -65,6 +66,30 @@ class ConfigForm(forms.Form):
         value = self.cleaned_data["metadata_fields"]
         if not value and not self.data.get(METADATA_SHOWN):
             return None
+        return value
+
+    calling_hours = forms.CharField(
+        label="Calling hours",
+        required=False,
+        max_length=11,
+        help_text="For example 10:00-19:00: inside 09:00-21:00 in the lead's time zone (narrower only). "
+        "Blank: the server's setting.",
+    )
+    min_gap_hours = forms.IntegerField(
+        label="Least hours between two AI calls to one lead",
+        required=False,
+        min_value=0,
+        max_value=720,
+        help_text="Blank: the server's setting (24 hours unless changed).",
+    )
+
+    def clean_calling_hours(self) -> str:
+        value = self.cleaned_data["calling_hours"].strip()
+        if value:
+            try:
+                value = str(window_parse(value))
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
         return value
 
     def clean_default_agent_id(self) -> str:

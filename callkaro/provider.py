@@ -21,6 +21,7 @@ class CallKaroProvider(TelephonyProvider):
     call_log_model = "callkaro.CallKaroCallLog"
     #: A rep whose AI call cannot be placed is offered a human call (docs/architecture.md, fallback).
     fallback_provider = "acefone"
+    places_ai_calls = True
 
     def config(self):
         from .config import get_effective_config

@@ -12,3 +12,11 @@ def scheduler_tick_task() -> dict:
 
     result = scheduler_tick()
     return {"claimed": len(result.claimed), "requeued": len(result.requeued), "unknown": result.marked_unknown}
+
+
+@shared_task(name="callkaro.campaign_audience_parse", acks_late=True)
+def campaign_audience_parse_task(campaign_id: int, token: str) -> str:
+    """Read a large campaign upload in the worker (the preview page shows its progress)."""
+    from .campaigns.uploads import audience_parse_run
+
+    return audience_parse_run(campaign_id=campaign_id, token=token)

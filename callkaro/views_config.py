@@ -22,6 +22,7 @@ from telephony.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
+from telephony.policy import calling_policy_save, calling_policy_values
 from telephony.registry import get_provider, provider_names
 
 from . import selectors, services
@@ -36,11 +37,13 @@ configure_required = permission_required("crm.configure_calling", raise_exceptio
 def _config_initial() -> dict:
     """Only values saved on this page; the environment's show as placeholders, so saving never copies them."""
     row = config_row()
+    policy = calling_policy_values()
     if row is None:
         return {
             "time_zone": selectors.config_summary().time_zone,
             "is_enabled": True,
             "metadata_fields": list(DEFAULT_FIELDS),
+            **policy,
         }
     return {
         "default_agent_id": row.default_agent_id,
@@ -48,6 +51,7 @@ def _config_initial() -> dict:
         "is_enabled": row.is_enabled,
         "metadata_fields": list(DEFAULT_FIELDS) if row.metadata_fields is None else row.metadata_fields,
         "campaign_api_version": row.campaign_api_version,
+        **policy,
     }
 
 
@@ -97,7 +101,9 @@ def save_config(request: HttpRequest) -> HttpResponse:
     form = ConfigForm(request.POST)
     if not form.is_valid():
         return _render_config(request, config_form=form, status=400)
-    services.config_save(**form.cleaned_data, actor=team_member_for(request.user))
+    data = dict(form.cleaned_data)
+    calling_policy_save(calling_hours=data.pop("calling_hours"), min_gap_hours=data.pop("min_gap_hours"))
+    services.config_save(**data, actor=team_member_for(request.user))
     messages.success(request, "Call Karo settings saved.")
     return redirect("callkaro:config")
 

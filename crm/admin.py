@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import services
-from .models import DoNotCallEntry, FollowUp, Lead, LeadActivity, LeadNote, TeamMember
+from .models import DoNotCallEntry, FollowUp, Lead, LeadActivity, LeadNote, OptOutProposal, TeamMember
 
 
 @admin.register(TeamMember)
@@ -64,3 +64,12 @@ class FollowUpAdmin(admin.ModelAdmin):
     list_display = ("lead", "owner", "due_at", "source", "done_at")
     list_filter = ("source", "owner")
     raw_id_fields = ("lead",)
+
+
+@admin.register(OptOutProposal)
+class OptOutProposalAdmin(admin.ModelAdmin):
+    """Opt-outs heard in transcripts; managers confirm or dismiss them on the dashboard."""
+
+    list_display = ("lead", "phone", "phrase", "status", "decided_by", "created_at")
+    list_filter = ("status",)
+    raw_id_fields = ("lead", "decided_by")

@@ -44,6 +44,10 @@ class LeadForm(RefusesLongInput, forms.ModelForm):
 
     def __init__(self, *args, can_assign: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.do_not_call:
+            # Taken off the list only by a manager or admin, with a reason, on the lead page (crm.opt_out).
+            self.fields["do_not_call"].disabled = True
+            self.fields["do_not_call"].help_text = "A manager or admin takes a number off the list, with a reason."
         if can_assign:
             self.fields["assigned_to"].queryset = team_members_assignable()
         else:

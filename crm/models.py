@@ -34,6 +34,7 @@ class TeamMember(models.Model):
             ("view_dashboard", "Can see the calling dashboard"),
             ("manage_campaigns", "Can build and run calling campaigns"),
             ("configure_calling", "Can configure calling providers and AI agents"),
+            ("clear_do_not_call", "Can take a number off the do-not-call list and review opt-outs"),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +156,8 @@ class DoNotCallEntry(models.Model):
         MANUAL = "manual", "Added by hand"
         CALL_OPT_OUT = "call_opt_out", "Opt-out detected from a call"
         IMPORT = "import", "Imported"
+        PROVIDER_DND = "provider_dnd", "Refused by the provider (DND)"
+        CONFIRMED = "confirmed", "Opt-out heard in a call, confirmed by a manager"
 
     phone = models.CharField("number (E.164)", max_length=20, unique=True)
     reason = models.CharField(max_length=300, blank=True)
@@ -199,3 +202,31 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up for lead {self.lead_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class OptOutProposal(models.Model):
+    """An opt-out heard in a transcript's free text: a proposal only, until a manager confirms it.
+
+    Free text misfires ("don't call in the morning"), so it never writes the do-not-call list itself."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        CONFIRMED = "confirmed", "Confirmed: added to do-not-call"
+        DISMISSED = "dismissed", "Dismissed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="opt_out_proposals")
+    phone = models.CharField(max_length=20)
+    phrase = models.CharField(max_length=300, help_text="The customer's sentence that asked to stop calling.")
+    call_ref = models.CharField(max_length=80, help_text="provider:call-log id it was heard on.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["call_ref"], name="opt_out_proposal_one_per_call")]
+        indexes = [models.Index(fields=["status", "-created_at"], name="opt_out_proposal_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Opt-out proposal for lead {self.lead_id} ({self.status})"

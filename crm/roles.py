@@ -15,7 +15,14 @@ _REP = [
     "crm.view_leadnote",
     "crm.add_leadnote",
 ]
-_MANAGER = [*_REP, "crm.view_all_leads", "crm.view_dashboard", "crm.manage_campaigns", "crm.view_teammember"]
+_MANAGER = [
+    *_REP,
+    "crm.view_all_leads",
+    "crm.view_dashboard",
+    "crm.manage_campaigns",
+    "crm.view_teammember",
+    "crm.clear_do_not_call",
+]
 _ADMIN = [*_MANAGER, "crm.configure_calling", "crm.change_teammember", "crm.add_teammember"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {Role.REP: _REP, Role.MANAGER: _MANAGER, Role.ADMIN: _ADMIN}

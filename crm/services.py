@@ -107,6 +107,9 @@ def lead_create(*, actor: TeamMember | None, **fields: Any) -> Lead:
 def lead_update(*, lead: Lead, actor: TeamMember | None, **fields: Any) -> Lead:
     """Apply edits; a stage or do-not-call change is recorded as its own activity."""
     old_stage, old_dnc = lead.stage, lead.do_not_call
+    if old_dnc and fields.get("do_not_call", True) is False:
+        # Clearing goes through crm.opt_out.do_not_call_clear: a manager or admin, with a reason.
+        fields["do_not_call"] = True
     changed = [f for f in _TRACKED_FIELDS if f in fields and getattr(lead, f) != fields[f]]
     for key, value in fields.items():
         setattr(lead, key, value)
@@ -153,7 +156,14 @@ def lead_stage_set(
 
 
 def lead_flag_set(
-    *, lead: Lead, flag: str, value: bool, actor_label: str = "", call_ref: str = "", message: str = ""
+    *,
+    lead: Lead,
+    flag: str,
+    value: bool,
+    actor_label: str = "",
+    call_ref: str = "",
+    message: str = "",
+    actor: TeamMember | None = None,
 ) -> bool:
     """Set ``do_not_call`` or ``phone_invalid`` on a lead, with an activity row."""
     kinds = {"do_not_call": LeadActivity.Kind.DO_NOT_CALL, "phone_invalid": LeadActivity.Kind.PHONE_INVALID}
@@ -164,6 +174,7 @@ def lead_flag_set(
     LeadActivity.objects.create(
         lead=lead,
         kind=kinds[flag],
+        actor=actor,
         actor_label=actor_label,
         old_value=str(not value),
         new_value=str(value),

@@ -281,6 +281,11 @@ ACEFONE_API_TOKEN = env.str("ACEFONE_API_TOKEN", default="")
 ACEFONE_CALLER_ID = env.str("ACEFONE_CALLER_ID", default="")
 ACEFONE_WEBHOOK_SECRET = env.str("ACEFONE_WEBHOOK_SECRET", default="")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
+# Calling policy (India): a narrowing of the legal 09:00-21:00 window, never a widening; the least
+# gap between two AI calls to one lead; the countries AI calls may reach (ISO codes).
+CALLING_HOURS = env.str("CALLING_HOURS", default="09:00-21:00")
+CALL_MIN_GAP_HOURS = env.int("CALL_MIN_GAP_HOURS", default=24)
+CALLING_ALLOWED_COUNTRIES = env.list("CALLING_ALLOWED_COUNTRIES", default=["IN"])
 # One entry per provider, keyed by its short name (as Django's CACHES). The provider class is the only
 # extension point; other apps react to calls through telephony.signals and telephony.dial_checks.
 TELEPHONY_PROVIDERS = {
@@ -367,6 +372,9 @@ CAMPAIGN_DISPATCHING_STUCK_SECONDS = env.int("CAMPAIGN_DISPATCHING_STUCK_SECONDS
 CAMPAIGN_AUTO_RESUME = env.bool("CAMPAIGN_AUTO_RESUME", default=True)
 CAMPAIGN_BULK_CHUNK = env.int("CAMPAIGN_BULK_CHUNK", default=2000)
 CAMPAIGN_CSV_MAX_BYTES = env.int("CAMPAIGN_CSV_MAX_BYTES", default=10 * 1024 * 1024)
+# Uploads larger than this (bytes or rows) are read by a worker, with a progress bar on the preview page.
+CAMPAIGN_CSV_ASYNC_BYTES = env.int("CAMPAIGN_CSV_ASYNC_BYTES", default=512 * 1024)
+CAMPAIGN_CSV_ASYNC_ROWS = env.int("CAMPAIGN_CSV_ASYNC_ROWS", default=5000)
 CELERY_BEAT_SCHEDULE_CAMPAIGNS: dict = {
     "callkaro-scheduler-tick": {
         "task": "callkaro.scheduler_tick",

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_call_panel, views_my_day, views_wrap_up
+from . import views, views_call_panel, views_my_day, views_opt_out, views_wrap_up
 
 crm_patterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,9 @@ crm_patterns = [
     path("call-panel/wrap-up/<str:provider>/<int:call_log_id>/", views_wrap_up.call_wrap_up_view, name="call_wrap_up"),
     path("call-panel/call-status/<str:provider>/<int:call_log_id>/", views_call_panel.call_status, name="call_status"),
     path("my-day/", views_my_day.my_day, name="my_day"),
+    path("leads/<int:lead_id>/do-not-call/clear/", views_opt_out.lead_dnc_clear, name="lead_dnc_clear"),
+    path("leads/<int:lead_id>/opt-out-review/", views_opt_out.opt_out_review, name="opt_out_review"),
+    path("opt-outs/review/", views_opt_out.opt_out_reviews, name="opt_out_reviews"),
 ]
 
 urlpatterns = [
@@ -30,6 +33,7 @@ urlpatterns = [
     path("", include("callkaro.urls")),
     path("", include("acefone.urls")),
     path("", include("metaleads.urls")),
+    path("", include("telephony.urls")),
 ]
 
 if settings.PROVIDER_SANDBOX:

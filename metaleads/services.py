@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -36,7 +35,6 @@ Status = MetaLeadDelivery.Status
 FETCH_LEASE = timedelta(minutes=5)
 MAX_FETCH_ATTEMPTS = 12
 #: Commercial calls only between these hours in the callee's zone (TRAI, design 5b).
-CALLING_HOURS = (time(9, 0), time(21, 0))
 
 
 def graph_client() -> GraphClient:
@@ -212,30 +210,17 @@ class SpeedToLeadDecision:
     reason: str = ""
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
 def speed_to_lead_decide(lead: Lead, now: datetime) -> SpeedToLeadDecision:
-    """The one place that says whether and when a new lead may be dialled.
+    """Whether and when a new lead may be dialled: the shared eligibility rule (``telephony.eligibility``),
+    read for an auto-call. Outside calling hours the call is held for the window's opening."""
+    from telephony.eligibility import AUTO_CALL, call_eligibility
 
-    Stands in for the shared eligibility rule (calling policy): swap this function for it.
-    """
-    if lead.do_not_call:
-        return SpeedToLeadDecision(allowed=False, reason="on the do-not-call list")
-    if lead.phone_invalid:
-        return SpeedToLeadDecision(allowed=False, reason="the phone number is not valid")
-    zone = _zone(lead.time_zone)
-    local = now.astimezone(zone)
-    start, end = CALLING_HOURS
-    if start <= local.time() < end:
+    answer = call_eligibility(lead=lead, provider="callkaro", purpose=AUTO_CALL, at=now)
+    if answer.allowed:
         return SpeedToLeadDecision(allowed=True, dial_now=True)
-    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
-    opening = datetime.combine(day, start, tzinfo=zone)
-    return SpeedToLeadDecision(allowed=True, window_opening=opening, reason="outside calling hours")
+    if answer.reason_code == "outside_hours" and answer.next_allowed_at is not None:
+        return SpeedToLeadDecision(allowed=True, window_opening=answer.next_allowed_at, reason="outside calling hours")
+    return SpeedToLeadDecision(allowed=False, reason=answer.message.rstrip("."))
 
 
 @transaction.atomic
@@ -275,7 +260,12 @@ def speed_to_lead_start(*, lead: Lead, now: datetime) -> SpeedToLeadCall | None:
     )
     try:
         outcome = call_place(
-            provider="callkaro", lead=lead, team_member=lead.assigned_to, options=options, dispatch="async"
+            provider="callkaro",
+            lead=lead,
+            team_member=lead.assigned_to,
+            options=options,
+            dispatch="async",
+            purpose="auto_call",
         )
     except CallNotAllowed as exc:
         SpeedToLeadCall.objects.filter(pk=row.pk).update(outcome=f"Not called: {exc.message}"[:200])

@@ -64,8 +64,11 @@ class CallOutcomeRuleAdmin(admin.ModelAdmin):
         "converted",
         "post_call_key",
         "post_call_values",
+        "disposition",
         "set_stage",
         "set_flag",
+        "follow_up",
+        "schedule_ai_call",
         "order",
     )
     list_editable = ("is_active",)

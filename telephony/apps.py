@@ -9,5 +9,7 @@ class TelephonyConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, dial_checks  # noqa: F401 - checks registers the system checks on import
+        from .eligibility import dial_check
 
-        dial_checks.register(dial_checks.lead_still_callable)
+        # The one eligibility rule, re-asked before every dial (it covers the lead's flags too).
+        dial_checks.register(dial_check)

@@ -96,6 +96,8 @@ class TelephonyProvider(ABC):
     #: What the rep reads once the provider took the call, in place of the provider's own wording
     #: ("Originate successfully queued"); "" shows "<label>: <provider message>".
     started_message: ClassVar[str] = ""
+    #: Automated (AI) calls obey the calling policy strictly: legal hours, countries, the gap between calls.
+    places_ai_calls: ClassVar[bool] = False
 
     def call_log_class(self) -> type[Any]:
         """The call-log model class (``call_log_model`` resolved)."""

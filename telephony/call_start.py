@@ -15,6 +15,7 @@ from crm import selectors
 from crm.models import Lead, TeamMember
 
 from .base import CallOptions
+from .eligibility import REP_CLICK
 from .errors import ProviderConfigError
 from .forms import CallStartForm
 from .ratelimit import call_start_rate_limited
@@ -44,6 +45,10 @@ class CallStartResult:
     fallback: str | None = None
     field: str = ""
     errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    code: str = ""  # the eligibility reason code, when the rule refused the call
+    next_allowed_at: Any = None  # when it could be placed instead (the one-click schedule)
+    needs_confirmation: bool = False  # a human call outside hours: the rep may confirm and go ahead
+    resend: dict[str, str] = dataclasses.field(default_factory=dict)  # the fields to post again (one-click)
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -59,11 +64,23 @@ class CallStartResult:
             body["field"] = self.field
         if self.errors:
             body["errors"] = self.errors
+        if self.code:
+            body["code"] = self.code
+        if self.next_allowed_at:
+            body["next_allowed_at"] = self.next_allowed_at.isoformat()
+        if self.needs_confirmation:
+            body["needs_confirmation"] = True
         return body
 
 
 #: CallNotAllowed codes -> HTTP status.
-NOT_ALLOWED_STATUS = {"do_not_call": 409, "in_flight": 409, "invalid_number": 400, "not_configured": 503}
+NOT_ALLOWED_STATUS = {
+    "do_not_call": 409,
+    "in_flight": 409,
+    "invalid_number": 400,
+    "not_configured": 503,
+    "not_owner": 403,
+}
 
 #: ``prepare(user, lead, member, cleaned_data) -> (options, call-log fields)``; may raise CallStartRefused.
 Prepare = Callable[[Any, Lead, TeamMember | None, dict[str, Any]], tuple[CallOptions, dict[str, Any]]]
@@ -98,15 +115,40 @@ def call_start(
     member = selectors.team_member_for(user)
     try:
         options, log_fields = prepare(user, lead, member, cleaned)
-        outcome = call_place(provider=provider, lead=lead, team_member=member, options=options, log_fields=log_fields)
+        outcome = call_place(
+            provider=provider,
+            lead=lead,
+            team_member=member,
+            options=options,
+            log_fields=log_fields,
+            purpose=REP_CLICK,
+            user=user,
+            confirmed=bool(cleaned.get("confirm_outside_hours")),
+        )
     except CallStartRefused as exc:
         return CallStartResult(exc.status, False, exc.message, field=exc.field), lead
     except CallNotAllowed as exc:
         status = NOT_ALLOWED_STATUS.get(exc.code, 409)
-        return CallStartResult(status, False, str(exc), fallback=_fallback(provider) if status == 503 else None), lead
+        fallback = _fallback(provider) if status == 503 else None
+        return CallStartResult(
+            status,
+            False,
+            str(exc),
+            fallback=fallback,
+            code=exc.code,
+            next_allowed_at=exc.next_allowed_at,
+            needs_confirmation=exc.needs_confirmation,
+            resend=_resend(data),
+        ), lead
     except ProviderConfigError as exc:
         return CallStartResult(503, False, str(exc), fallback=_fallback(provider)), lead
     return _placed_result(outcome), lead
+
+
+def _resend(data: Mapping[str, Any]) -> dict[str, str]:
+    """What the rep chose, so that "Schedule for 09:00" or "Call anyway" re-posts it in one click."""
+    skip = {"csrfmiddlewaretoken", "schedule_at", "confirm_outside_hours"}
+    return {key: str(data.get(key)) for key in data if key not in skip and data.get(key) not in (None, "")}
 
 
 def _placed_result(outcome: CallPlaceOutcome) -> CallStartResult:

@@ -148,10 +148,22 @@ class CallOutcomeRule(models.Model):
         blank=True,
         help_text="Values of that key that match, separated by |, any case. Blank means any true value.",
     )
+    disposition = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Call Karo disposition values that match, separated by |, any case. Blank means any.",
+    )
     set_stage = models.CharField(
         max_length=20, choices=_lead_stage_choices, blank=True, help_text="Blank leaves the stage as it is."
     )
     set_flag = models.CharField(max_length=20, choices=Flag.choices, blank=True)
+    follow_up = models.BooleanField(
+        default=False,
+        help_text="Create a follow-up for the lead's rep at the time in the post-call key (a callback asked for).",
+    )
+    schedule_ai_call = models.BooleanField(
+        default=False, help_text="Also schedule an AI call at that time, moved inside calling hours."
+    )
 
     class Meta:
         db_table = "crm_calloutcomerule"
@@ -198,3 +210,24 @@ class CallWrapUp(models.Model):
 
     def __str__(self) -> str:
         return f"Wrap-up of {self.provider}:{self.call_log_id}"
+
+
+class CallingPolicy(models.Model):
+    """The admin's narrowing of the calling policy (one row; blank values mean the settings' defaults).
+
+    Stored in telephony, not in a provider app, because every provider's calls obey it.
+    """
+
+    calling_hours = models.CharField(
+        max_length=11, blank=True, help_text="HH:MM-HH:MM inside 09:00-21:00; blank means the CALLING_HOURS setting."
+    )
+    min_gap_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Least hours between two AI calls to one lead; blank means the setting."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "calling policy"
+
+    def __str__(self) -> str:
+        return "Calling policy"

@@ -1,18 +1,25 @@
 """What a finished call does to its lead: one rule table (``CallOutcomeRule``), editable in the admin.
 
 When the table has no rows, ``DEFAULT_RULES`` below apply (and the admin loads them on first view).
-Changes go through ``lead_stage_set``/``lead_flag_set``, so the lead's history names the call.
+Stage changes go through ``lead_stage_set`` and opt-outs through ``crm.opt_out.opt_out_record`` (the
+list and the flag together), so the lead's history names the call. A requested callback becomes a
+follow-up for the lead's rep (``telephony.callbacks``).
+
+Rules that read what the provider reported after the call (``uses_post_call``) are applied in one
+place, ``_post_call_matches``: a guard on whether that report is evidence sits at its top.
 """
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
-from crm.models import Lead, LeadStage
+from crm.models import DoNotCallEntry, Lead, LeadStage
+from crm.opt_out import opt_out_record
 from crm.services import lead_flag_set, lead_stage_set
 
 from .models import CallOutcomeRule
@@ -28,18 +35,35 @@ STAGE_RANK: dict[str, int] = {
     LeadStage.SITE_VISIT: 4,
     LeadStage.NEGOTIATION: 5,
 }
+#: Where a call may close an open lead: the AI heard "not interested", or the provider marked it converted.
+#: A conversion wins over a refusal heard on the same call; neither is ever left by a call.
+CLOSING_RANK: dict[str, int] = {LeadStage.NOT_INTERESTED: 90, LeadStage.CONVERTED: 100}
+TARGET_RANK: dict[str, int] = {**STAGE_RANK, **CLOSING_RANK}
 ACTOR_LABELS = {"callkaro": "Call Karo webhook", "acefone": "Acefone webhook"}
 
 #: The defaults, as CallOutcomeRule field values. Used while the table is empty.
 DEFAULT_RULES: list[dict[str, Any]] = [
     {"order": 10, "name": "Completed call → contacted", "call_status": CallStatus.COMPLETED, "set_stage": "contacted"},
-    {"order": 20, "name": "Converted by the AI agent → interested", "converted": True, "set_stage": "interested"},
+    {"order": 20, "name": "Converted by the AI agent → converted", "converted": True, "set_stage": "converted"},
     {
         "order": 30,
         "name": "Post-call: interested → interested",
         "post_call_key": "lead_status",
         "post_call_values": "interested|hot|warm|site_visit",
         "set_stage": "interested",
+    },
+    {
+        "order": 35,
+        "name": "Post-call: not interested → not interested",
+        "post_call_key": "lead_status",
+        "post_call_values": "not_interested|not interested|no_interest|cold",
+        "set_stage": "not_interested",
+    },
+    {
+        "order": 36,
+        "name": "Post-call: callback asked for → follow-up for the rep",
+        "post_call_key": "callback_time",
+        "follow_up": True,
     },
     {
         "order": 40,
@@ -52,6 +76,18 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "name": "Post-call: lead status do-not-call → do not call",
         "post_call_key": "lead_status",
         "post_call_values": "do_not_call|dnd|dnc|do not call",
+        "set_flag": "do_not_call",
+    },
+    {
+        "order": 42,
+        "name": "Disposition: opt-out → do not call",
+        "disposition": "do_not_call|do not call|dnd|opt_out|opt out|opted_out|unsubscribe",
+        "set_flag": "do_not_call",
+    },
+    {
+        "order": 43,
+        "name": "Provider DND refusal → do not call",
+        "hangup_reason": "DND|NCPR|DND_REGISTERED|CALLEE_DND",
         "set_flag": "do_not_call",
     },
     {
@@ -119,10 +155,16 @@ def rule_matches(rule: CallOutcomeRule, *, call_log: Any, provider: str) -> bool
             return False
     if rule.converted is not None and getattr(call_log, "converted", None) is not rule.converted:
         return False
+    if rule.disposition:
+        if (getattr(call_log, "disposition", "") or "").strip().lower() not in _split(rule.disposition):
+            return False
     if rule.post_call_key:
         value = _post_call_value(call_log, rule.post_call_key)
         if rule.post_call_values:
             if isinstance(value, dict | list) or str(value).strip().lower() not in _split(rule.post_call_values):
+                return False
+        elif rule.follow_up:
+            if not isinstance(value, str) or not value.strip():  # a time, read by ``callbacks``
                 return False
         elif not _truthy(value):
             return False
@@ -138,48 +180,55 @@ def post_call_is_evidence(call_log: Any) -> bool:
     return (getattr(call_log, "duration_seconds", None) or 0) > settings.TELEPHONY_SHORT_CALL_SECONDS
 
 
-def rule_reads_post_call(rule: CallOutcomeRule) -> bool:
-    """The rule's condition is post-call analysis (post-call data or conversion), not the call itself."""
-    return bool(rule.post_call_key) or rule.converted is not None
-
-
 def stage_is_forward(current: str, new: str) -> bool:
     """A call moves a lead only forward, and never out of a stage a person closed."""
-    if current not in STAGE_RANK or new not in STAGE_RANK:
+    if current not in STAGE_RANK or new not in TARGET_RANK:
         return False
-    return STAGE_RANK[new] > STAGE_RANK[current]
+    return TARGET_RANK[new] > STAGE_RANK[current]
+
+
+def uses_post_call(rule: CallOutcomeRule) -> bool:
+    """Whether the rule reads the provider's after-call report (post-call data, disposition, conversion)."""
+    return bool(rule.post_call_key or rule.disposition or rule.converted is not None)
+
+
+def _post_call_matches(rules: list[CallOutcomeRule], *, call_log: Any, provider: str) -> list[CallOutcomeRule]:
+    """The matching rules that read the after-call report: the one place to judge that report (a short
+    call's report holds the agent's defaults, not evidence)."""
+    if not post_call_is_evidence(call_log):
+        return []
+    return [rule for rule in rules if uses_post_call(rule) and rule_matches(rule, call_log=call_log, provider=provider)]
+
+
+def matching_rules(*, call_log: Any, provider: str) -> list[CallOutcomeRule]:
+    rules = outcome_rules()
+    plain = [r for r in rules if not uses_post_call(r) and rule_matches(r, call_log=call_log, provider=provider)]
+    return plain + _post_call_matches(rules, call_log=call_log, provider=provider)
 
 
 def call_outcome_apply(*, call_log: Any, provider: str, actor_label: str = "") -> list[str]:
     """Apply the matching rules to the call's lead; returns what changed. Safe to run twice."""
-    evidence = post_call_is_evidence(call_log)
-    matched = [
-        rule
-        for rule in outcome_rules()
-        if rule_matches(rule, call_log=call_log, provider=provider) and (evidence or not rule_reads_post_call(rule))
-    ]
+    from .callbacks import callback_apply
+
+    matched = matching_rules(call_log=call_log, provider=provider)
     label = actor_label or ACTOR_LABELS.get(provider, f"{provider} webhook")
     call_ref = f"{provider}:{call_log.pk}"
     changes: list[str] = []
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=call_log.lead_id)
-        stages = [rule.set_stage for rule in matched if rule.set_stage in STAGE_RANK]
+        stages = [rule.set_stage for rule in matched if rule.set_stage in TARGET_RANK]
         if stages:
-            target = max(stages, key=STAGE_RANK.__getitem__)
+            target = max(stages, key=TARGET_RANK.__getitem__)
             if stage_is_forward(lead.stage, target) and lead_stage_set(
                 lead=lead, stage=target, actor_label=label, call_ref=call_ref
             ):
                 changes.append(f"stage={target}")
         for rule in matched:
-            if rule.set_flag and lead_flag_set(
-                lead=lead,
-                flag=rule.set_flag,
-                value=True,
-                actor_label=label,
-                call_ref=call_ref,
-                message=f"Rule: {rule.name}",
-            ):
+            if rule.set_flag and _flag_apply(rule, lead=lead, label=label, call_ref=call_ref):
                 changes.append(f"{rule.set_flag}=True")
+        for rule in matched:
+            if rule.follow_up:
+                changes += callback_apply(rule=rule, call_log=call_log, provider=provider, lead=lead)
     return changes
 
 
@@ -198,3 +247,32 @@ def wrap_up_outcome_apply(*, call_log: Any, provider: str, disposition_code: str
         post_call_by_person=True,
     )
     return call_outcome_apply(call_log=view, provider=provider, actor_label=actor_label)
+
+
+def _flag_apply(rule: CallOutcomeRule, *, lead: Lead, label: str, call_ref: str) -> bool:
+    if rule.set_flag == CallOutcomeRule.Flag.DO_NOT_CALL:
+        # The list and the flag together: an opt-out stops every provider's calls, not only this lead's.
+        source = DoNotCallEntry.Source.PROVIDER_DND if rule.hangup_reason else DoNotCallEntry.Source.CALL_OPT_OUT
+        return opt_out_record(
+            lead=lead, reason=f"Rule: {rule.name}", source=source, call_ref=call_ref, actor_label=label
+        )
+    return lead_flag_set(
+        lead=lead, flag=rule.set_flag, value=True, actor_label=label, call_ref=call_ref, message=f"Rule: {rule.name}"
+    )
+
+
+_DND_REFUSAL = re.compile(r"\b(?:DND|NCPR|do[\s-]not[\s-]disturb)\b", re.IGNORECASE)
+
+
+def provider_dnd_refusal(*, call_log: Any, provider: str, message: str) -> bool:
+    """The provider refused the dial because the number is on DND (the national registry): list it at once."""
+    if not _DND_REFUSAL.search(message or ""):
+        return False
+    lead = Lead.objects.get(pk=call_log.lead_id)
+    return opt_out_record(
+        lead=lead,
+        reason=f"{ACTOR_LABELS.get(provider, provider)}: refused as DND ({message[:120]})",
+        source=DoNotCallEntry.Source.PROVIDER_DND,
+        call_ref=f"{provider}:{call_log.pk}",
+        actor_label=ACTOR_LABELS.get(provider, provider),
+    )

@@ -19,10 +19,10 @@ from django.utils import timezone
 from crm.logging import redact
 from crm.models import Lead, TeamMember
 
-from . import calls
 from .base import CallOptions
 from .breaker import breaker_for
 from .dial_checks import dial_skip_reason
+from .eligibility import API, REASONS, REP_CLICK, call_eligibility
 from .errors import (
     ProviderConfigError,
     ProviderOutcomeUnknown,
@@ -41,12 +41,16 @@ E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 class CallNotAllowed(Exception):
     """The call was refused before anything was stored or dialled; ``code`` says why."""
 
-    CODES = frozenset({"do_not_call", "in_flight", "invalid_number", "not_configured"})
+    CODES = frozenset({"do_not_call", "in_flight", "invalid_number", "not_configured", *REASONS})
 
-    def __init__(self, message: str, *, code: str) -> None:
+    def __init__(
+        self, message: str, *, code: str, next_allowed_at: Any = None, needs_confirmation: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.next_allowed_at = next_allowed_at
+        self.needs_confirmation = needs_confirmation
 
 
 @dataclass
@@ -70,8 +74,8 @@ class _DispatchResult:
     unavailable: bool = False
 
 
-def _in_flight(lead: Lead) -> bool:
-    return calls.lead_has_call_in_flight(lead.pk)
+#: Eligibility reason codes under the names callers of ``call_place`` already know.
+LEGACY_CODES = {"no_number": "invalid_number"}
 
 
 def _e164(lead: Lead) -> str:
@@ -84,6 +88,22 @@ def _e164(lead: Lead) -> str:
     return number if E164.match(number or "") else ""
 
 
+def _require_eligible(lead: Lead, *, provider: str, user: Any, purpose: str, at: Any, confirmed: bool) -> None:
+    """The shared eligibility rule, or CallNotAllowed; a rep's call then supersedes a pending one."""
+    answer = call_eligibility(lead=lead, provider=provider, user=user, purpose=purpose, at=at, confirmed=confirmed)
+    if not answer.allowed:
+        raise CallNotAllowed(
+            answer.message,
+            code=LEGACY_CODES.get(answer.reason_code, answer.reason_code),
+            next_allowed_at=answer.next_allowed_at,
+            needs_confirmation=answer.needs_confirmation,
+        )
+    if purpose in (REP_CLICK, API):
+        from .scheduled import lead_pending_calls_supersede
+
+        lead_pending_calls_supersede(lead_id=lead.pk, reason="Superseded by a rep's call")
+
+
 def call_place(
     *,
     provider: str,
@@ -92,10 +112,14 @@ def call_place(
     options: CallOptions = CallOptions(),  # noqa: B008 - frozen dataclass, safe as a default
     log_fields: dict | None = None,
     dispatch: str = "sync",
+    purpose: str = REP_CLICK,
+    user: Any = None,
+    confirmed: bool = False,
 ) -> CallPlaceOutcome:
     """Store the call, then dial it now (``sync``, a rep's click), later (``async``) or when due (scheduled).
 
-    Raises CallNotAllowed before storing anything when the lead may not be called.
+    Raises CallNotAllowed before storing anything when the eligibility rule says no. A rep's call
+    (``rep_click``/``api``) supersedes the lead's pending scheduled or campaign call.
     """
     if dispatch not in {"sync", "async"}:
         raise ValueError("dispatch must be 'sync' or 'async'")
@@ -107,13 +131,15 @@ def call_place(
         # Locking the lead serialises concurrent clicks on the same lead (PostgreSQL; SQLite
         # serialises writers itself), so the in-flight check below cannot race.
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        if locked.do_not_call:
-            raise CallNotAllowed(f"{locked.name} is on the do-not-call list", code="do_not_call")
-        to_number = "" if locked.phone_invalid else _e164(locked)
-        if not to_number:
-            raise CallNotAllowed(f"{locked.name} has no valid phone number", code="invalid_number")
-        if _in_flight(locked):
-            raise CallNotAllowed(f"{locked.name} already has a call queued or in progress", code="in_flight")
+        _require_eligible(
+            locked,
+            provider=provider,
+            user=user,
+            purpose=purpose,
+            at=options.schedule_at if scheduled else None,
+            confirmed=confirmed,
+        )
+        to_number = _e164(locked)
         try:
             fields = dict(backend.call_log_defaults(lead=locked, team_member=team_member, options=options))
         except ProviderConfigError as exc:
@@ -140,9 +166,16 @@ def call_place(
 
             transaction.on_commit(lambda: call_dispatch_task.delay(provider, call_log.pk))
 
+    return _placed(
+        backend, call_log, provider=provider, scheduled_at=options.schedule_at if scheduled else None, dispatch=dispatch
+    )
+
+
+def _placed(backend: Any, call_log: Any, *, provider: str, scheduled_at: Any, dispatch: str) -> CallPlaceOutcome:
+    """Dial a stored call now (``sync``) or leave it queued or scheduled; the outcome as the caller sees it."""
     fallback, unavailable = None, False
-    if scheduled:
-        message = f"Call scheduled for {timezone.localtime(options.schedule_at):%d %b %H:%M}"
+    if scheduled_at is not None:
+        message = f"Call scheduled for {timezone.localtime(scheduled_at):%d %b %H:%M}"
     elif dispatch == "async":
         message = "Call queued"
     else:
@@ -208,10 +241,16 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
         logger.warning("%s call %s outcome unknown: %s", provider, call_log_id, message)
         return _DispatchResult(status=CallStatus.UNKNOWN, message=f"{message}. It will not be re-dialled.")
     except (ProviderRejected, ProviderUnsupported, ProviderConfigError) as exc:
+        if not interactive and _held_when_blocked(model, call_log, provider, exc):
+            return _DispatchResult(status=CallStatus.SCHEDULED, message=f"Held: {exc}")
         if isinstance(exc, ProviderRejected):
             breaker.record_success()  # it answered: it is up
         message = redact(getattr(exc, "message", "") or str(exc))
         _finish(model, call_log_id, status=CallStatus.FAILED, error_message=message)
+        if isinstance(exc, ProviderRejected):
+            from .outcomes import provider_dnd_refusal
+
+            provider_dnd_refusal(call_log=call_log, provider=provider, message=message)
         return _DispatchResult(status=CallStatus.FAILED, message=f"{backend.label} refused the call: {message}")
 
     breaker.record_success()
@@ -225,6 +264,36 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
     status = CallStatus.INITIATED if moved else model.objects.values_list("status", flat=True).get(pk=call_log_id)
     started = backend.started_message or f"{backend.label}: {result.message or 'call started'}"
     return _DispatchResult(status=status, message=started)
+
+
+def blocking_reason(provider_label: str, exc: Exception) -> str:
+    """Why calls cannot go on until a person fixes our side (credentials, agent, switch), or ""."""
+    if isinstance(exc, ProviderConfigError):
+        return f"{provider_label}: {exc}"
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ProviderRejected) and status in (401, 403):
+        return f"{provider_label} refused our credentials (HTTP {status}): check the API key"
+    if isinstance(exc, ProviderRejected) and status == 404 and "agent" in (exc.message or "").lower():
+        return f"{provider_label}: the agent no longer exists ({exc.message})"
+    return ""
+
+
+def _held_when_blocked(model: Any, call_log: Any, provider: str, exc: Exception) -> bool:
+    """A worker's dial blocked on our side: held for later (scheduled again) when a receiver takes it."""
+    from .signals import call_blocked
+
+    reason = blocking_reason(get_provider(provider).label, exc)
+    if not reason:
+        return False
+    answers = call_blocked.send(
+        sender=type(get_provider(provider)), provider=provider, call_log=call_log, reason=reason
+    )
+    if not any(held for _, held in answers):
+        return False
+    model.objects.filter(pk=call_log.pk, status=CallStatus.DISPATCHING).update(
+        status=CallStatus.SCHEDULED, dispatched_at=None, error_message=redact(reason)[:500], updated_at=timezone.now()
+    )
+    return True
 
 
 def _finish(model: Any, call_log_id: int, *, status: str, **fields: Any) -> None:

@@ -9,10 +9,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from crm.models import Lead
 
 from .call_start import CallStartResult, Prepare, call_start
+from .calling_hours import zone_for
 from .errors import ProviderConfigError
 from .forms import CallStartForm
 from .registry import get_provider
@@ -53,6 +55,8 @@ def _result_context(result: CallStartResult, lead: Lead | None, provider: str) -
     context: dict[str, Any] = {"result": result, "lead": lead, "provider": provider, "status_label": ""}
     if result.status:
         context["status_label"] = CallStatus(result.status).label
+    if result.next_allowed_at and lead is not None and result.code in ("outside_hours", "min_gap"):
+        context.update(_one_click(result, lead, provider))
     if result.fallback and lead is not None:
         try:
             context["fallback_url"] = reverse(f"{result.fallback}:initiate_call")
@@ -60,3 +64,21 @@ def _result_context(result: CallStartResult, lead: Lead | None, provider: str) -
         except (NoReverseMatch, ProviderConfigError):
             pass
     return context
+
+
+def _one_click(result: CallStartResult, lead: Lead, provider: str) -> dict[str, Any]:
+    """The refused call's one-click way on: scheduled at the window's opening (AI), or confirmed (human)."""
+    zone = zone_for(lead.time_zone)
+    when = result.next_allowed_at.astimezone(zone)
+    days = (when.date() - timezone.now().astimezone(zone).date()).days
+    day = {0: "today", 1: "tomorrow"}.get(days, f"on {when:%d %b}")
+    url = reverse(f"{provider}:initiate_call")
+    if result.needs_confirmation:
+        vals = {**result.resend, "confirm_outside_hours": "on"}
+        return {"confirm_url": url, "confirm_vals": json.dumps(vals)}
+    vals = {**result.resend, "when": "later", "schedule_at": when.isoformat()}
+    return {
+        "schedule_url": url,
+        "schedule_vals": json.dumps(vals),
+        "schedule_label": f"Schedule for {when:%H:%M} {day}",
+    }

@@ -17,9 +17,10 @@ from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnav
 
 from ..models import CallKaroCampaign
 from . import services
+from .api_form import builder_form_from_json, form_errors
 from .audience import CampaignAudience
 from .calls import CampaignError
-from .inputs import CampaignSettings, audience_from_spec, audience_spec_from_json, parse_when, settings_from_data
+from .inputs import CampaignSettings, audience_from_spec, parse_when, settings_from_data
 from .permissions import require_builder
 from .selectors import campaigns_for
 
@@ -33,6 +34,9 @@ def _preview_json(preview: services.CampaignPreview) -> dict[str, Any]:
         "do_not_call": preview.do_not_call,
         "in_other_campaigns": preview.in_other_campaigns,
         "estimated_calls": preview.estimated_calls,
+        "refused": preview.refused,
+        "calling_minutes": preview.calling_minutes,
+        "calling_days": preview.calling_days,
     }
 
 
@@ -97,8 +101,14 @@ def create_campaign(request: HttpRequest) -> JsonResponse:
         return _error(str(exc), 403)
     try:
         body = _json_body(request)
-        campaign_settings = settings_from_data(body, request.user)
-        description, csv_data = audience_spec_from_json(body, request.user)
+        form = builder_form_from_json(body, request.user)
+        if not form.is_valid():
+            first, errors = form_errors(form)
+            return _error(first, 400, errors=errors)
+        campaign_settings = settings_from_data(form.settings_data(), request.user)
+        description, csv_data = form.audience()
+        if csv_data is not None:
+            description["file_name"] = "api-rows.csv"
         audience = audience_from_spec(description, csv_data, request.user)
         if body.get("preview"):
             preview = services.audience_preview(audience=audience, campaign_settings=campaign_settings)

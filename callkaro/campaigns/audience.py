@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from telephony.status import CallStatus
 from ..models import CallKaroCampaign
 from .permissions import is_campaign_manager
 
+PROGRESS_EVERY = 2000
 PHONE_COLUMNS = ("phone", "phone_number", "mobile", "number", "to_number")
 NAME_COLUMNS = ("name", "full_name", "lead_name")
 
@@ -109,15 +110,49 @@ def audience_filter_queryset(*, user: AbstractBaseUser, lead_filter: LeadFilter)
     return qs
 
 
-def audience_csv_parse(data: bytes | str) -> CsvParseResult:
-    """Read an upload. Bad rows are reported by line number and the good rows kept."""
+#: File signatures of what people upload instead of a CSV.
+BINARY_SIGNATURES = {
+    b"PK\x03\x04": "an Excel workbook or a ZIP archive",
+    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file",
+    b"%PDF": "a PDF",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+}
+
+
+def csv_upload_problem(data: bytes) -> str:
+    """What is wrong with an upload that should be UTF-8 CSV text, in words a person can act on; "" if fine."""
+    for signature, kind in BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            return f"This is {kind}, not a CSV file: save it as “CSV UTF-8” and upload that."
+    if b"\x00" in data[:65536]:
+        hint = " (it looks like UTF-16: save as “CSV UTF-8”)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        return f"This is a binary file, not CSV text{hint}."
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.end >= len(data) and exc.start >= len(data) - 3:
+            return ""  # a multi-byte character cut at the end of a sample: the whole file decides
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        line = data[: exc.start].count(b"\n") + 1
+        return (
+            f"The file is not UTF-8 text: byte 0x{byte} on line {line} is not UTF-8 "
+            "(probably Windows-1252 or Latin-1). Save it as “CSV UTF-8” and upload it again."
+        )
+    return ""
+
+
+def audience_csv_parse(data: bytes | str, progress: Callable[[int], None] | None = None) -> CsvParseResult:
+    """Read an upload. Bad rows are reported by line number and the good rows kept.
+
+    ``progress(rows_read)`` is called every ``PROGRESS_EVERY`` rows (the worker's progress bar)."""
     result = CsvParseResult()
     if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            result.errors.append((1, "The file is not UTF-8 text"))
+        problem = csv_upload_problem(data)
+        if problem:
+            result.errors.append((1, problem))
             return result
+        text = data.decode("utf-8-sig")
     else:
         text = data
     reader = csv.DictReader(io.StringIO(text))
@@ -128,7 +163,9 @@ def audience_csv_parse(data: bytes | str) -> CsvParseResult:
         return result
     name_col = next((h for h in headers if h in NAME_COLUMNS), None)
     seen: set[str] = set()
-    for raw in reader:
+    for count, raw in enumerate(reader, start=1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
         line = reader.line_num
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
         phone = normalise_number(row.get(phone_col, ""))

@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from crm.models import LeadSource, LeadStage, TeamMember
+from telephony.calling_hours import calling_window
 
 from .. import options
 from .. import selectors as callkaro_selectors
 from ..models import CallKaroAgent, CallKaroCampaign
 from ..options import OptionField
-from .audience import LeadFilter
+from .audience import LeadFilter, csv_upload_problem
 from .permissions import is_campaign_manager
 
+HH_MM = {"invalid": "Use a time such as 09:30."}
 DAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
@@ -41,8 +44,12 @@ class CampaignBuilderForm(forms.Form):
     start_at = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), help_text="Empty: now"
     )
-    calling_hours_start = forms.TimeField(initial=dt.time(9, 0), widget=forms.TimeInput(attrs={"type": "time"}))
-    calling_hours_end = forms.TimeField(initial=dt.time(21, 0), widget=forms.TimeInput(attrs={"type": "time"}))
+    calling_hours_start = forms.TimeField(
+        initial=dt.time(9, 0), widget=forms.TimeInput(attrs={"type": "time"}), error_messages=HH_MM
+    )
+    calling_hours_end = forms.TimeField(
+        initial=dt.time(21, 0), widget=forms.TimeInput(attrs={"type": "time"}), error_messages=HH_MM
+    )
     days_of_week = forms.TypedMultipleChoiceField(
         choices=DAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, help_text="None: every day"
     )
@@ -81,7 +88,33 @@ class CampaignBuilderForm(forms.Form):
         upload = data.get("csv_file")
         if upload and upload.size > settings.CAMPAIGN_CSV_MAX_BYTES:
             self.add_error("csv_file", "The file is too large")
+        elif upload:
+            problem = csv_upload_problem(upload.read(64 * 1024))
+            upload.seek(0)
+            if problem:
+                self.add_error("csv_file", problem)
+        self._check_window(data)
         return data
+
+    def _check_window(self, data: dict[str, Any]) -> None:
+        """Campaign hours lie inside the calling hours in force (never overnight)."""
+        start, end = data.get("calling_hours_start"), data.get("calling_hours_end")
+        if start is None or end is None:
+            return
+        window = calling_window()
+        if start >= end:
+            self.add_error("calling_hours_end", "End after the start, on the same day (no overnight window).")
+        elif start < window.start or end > window.end:
+            self.add_error("calling_hours_end", f"Calling hours must lie inside {window} (the allowed hours).")
+
+    def clean_time_zone(self) -> str:
+        value = (self.cleaned_data.get("time_zone") or "").strip()
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise forms.ValidationError("Unknown time zone; use a name such as Asia/Kolkata.") from None
+        return value
 
     def settings_data(self) -> dict[str, Any]:
         """The cleaned data in the shape ``inputs.settings_from_data`` reads (the same as the JSON API's)."""

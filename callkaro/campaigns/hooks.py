@@ -8,29 +8,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from crm.dnc import dnc_add, is_do_not_call
-from crm.models import DoNotCallEntry, LeadStage
 from telephony.status import CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
 from .audience import AudienceMember
 from .calls import SCOPE_OWN, SKIP_PAUSED, Status, campaign_call_row, campaign_retry_gaps
-from .lifecycle import campaign_complete_if_done
-
-OPT_OUT_WORDS = ("do not call", "don't call", "dont call", "opt out", "opt-out", "opted out", "stop calling", "dnd")
+from .lifecycle import campaign_complete_if_done, campaign_pause
 
 
 def on_call_final(call_log: Any, provider: str, **_: Any) -> None:
-    """A ``call_became_final`` receiver: opt-outs to the do-not-call list, our retries, completion."""
-    if _looks_like_opt_out(call_log):
-        try:
-            dnc_add(
-                number=call_log.to_number,
-                reason=f"Opt-out heard on {provider} call {call_log.pk}",
-                source=DoNotCallEntry.Source.CALL_OPT_OUT,
-            )
-        except ValueError:
-            pass
+    """A ``call_became_final`` receiver: our retries, completion. (Opt-outs: ``telephony.outcomes``
+    for structured signals, ``crm.opt_out`` for what a transcript proposes.)"""
     if provider != "callkaro" or not getattr(call_log, "campaign_id", None):
         return
     campaign = CallKaroCampaign.objects.get(pk=call_log.campaign_id)
@@ -43,6 +31,16 @@ def on_call_final(call_log: Any, provider: str, **_: Any) -> None:
         campaign_retry_schedule(call_log=call_log, campaign=campaign)
     if campaign.status == Status.RUNNING:
         campaign_complete_if_done(campaign=campaign)
+
+
+def on_call_blocked(call_log: Any, provider: str, reason: str, **_: Any) -> bool:
+    """A ``call_blocked`` receiver: the campaign pauses with the reason (its due rows stay scheduled)."""
+    campaign_id = getattr(call_log, "campaign_id", None)
+    if provider != "callkaro" or not campaign_id:
+        return False
+    campaign = CallKaroCampaign.objects.get(pk=campaign_id)
+    campaign_pause(campaign=campaign, reason=reason)
+    return True
 
 
 def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCampaign) -> CallKaroCallLog | None:
@@ -64,21 +62,11 @@ def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCamp
     return row
 
 
-def _looks_like_opt_out(call_log: Any) -> bool:
-    texts = [str(getattr(call_log, "disposition", "") or "")]
-    for attr in ("post_call", "post_call_detail"):
-        value = getattr(call_log, attr, None)
-        if isinstance(value, dict):
-            texts.extend(str(v) for v in value.values())
-    blob = " ".join(texts).lower()
-    return any(word in blob for word in OPT_OUT_WORDS)
-
-
 def campaign_lead_eligible(call_log: Any) -> str | None:
     """Pre-dial check (``telephony.dial_checks``): a skip reason, or None to dial.
 
-    Runs before every campaign dial, so it stays at three small queries (the dispatcher has
-    already loaded the lead; the creator's scope was fixed at launch).
+    Only what is the campaign's own (its state, its scope, a lead already reached); everything about
+    the lead itself is the shared eligibility rule, registered by telephony and run first.
     """
     campaign_id = getattr(call_log, "campaign_id", None)
     if not campaign_id:
@@ -89,12 +77,7 @@ def campaign_lead_eligible(call_log: Any) -> str | None:
             SKIP_PAUSED if campaign.status == Status.PAUSED else f"Campaign is {campaign.get_status_display().lower()}"
         )
     lead = call_log.lead
-    if lead.do_not_call or is_do_not_call(call_log.to_number):
-        return "Do-not-call"
-    if lead.stage in (LeadStage.CONVERTED, LeadStage.DEAD):
-        return f"Lead is {lead.get_stage_display().lower()}"
-    if lead.phone_invalid:
-        return "Phone number flagged invalid"
+    # Do-not-call, stage, number, hours and gap: the shared rule (``telephony.eligibility.dial_check``).
     if campaign.audience.get("scope") == SCOPE_OWN and lead.assigned_to_id != campaign.created_by_id:
         return "Lead reassigned away from the campaign's owner"
     reached = (

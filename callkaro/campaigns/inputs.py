@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from telephony.calling_hours import calling_window
+
 from .. import options
 from .. import selectors as callkaro_selectors
 from ..models import CallKaroAgent, CallKaroCampaign
@@ -58,8 +60,12 @@ class CampaignSettings:
             raise CampaignError("Pace and concurrency must be at least 1")
         if any(d not in range(7) for d in self.days_of_week):
             raise CampaignError("Days of the week are 0 (Monday) to 6 (Sunday)")
-        if self.calling_hours_start == self.calling_hours_end:
-            raise CampaignError("The calling window is empty")
+        window = calling_window()
+        start, end = self.calling_hours_start, self.calling_hours_end
+        if start >= end:
+            raise CampaignError("The calling window must end after it starts on the same day (no overnight window)")
+        if start < window.start or end > window.end:
+            raise CampaignError(f"The calling window must lie inside the allowed calling hours ({window})")
         if self.retry_owner not in CallKaroCampaign.RetryOwner.values:
             raise CampaignError("Unknown retry owner")
 

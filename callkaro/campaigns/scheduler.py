@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from telephony.calling_hours import inside_hours
 from telephony.status import LIVE_STATUSES, CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
@@ -63,6 +64,7 @@ def scheduler_tick(*, now: dt.datetime | None = None) -> TickResult:
         result.marked_unknown = recover_stuck_dispatching(now=now)
         result.requeued = requeue_stuck_queued(now=now)
         result.paused, result.resumed = follow_breaker()
+        result.paused += pause_blocked_campaigns()
         campaign_start_due(now=now)
         result.claimed += claim_single_calls(now=now)
         result.claimed += claim_campaign_calls(now=now)
@@ -123,6 +125,26 @@ def follow_breaker() -> tuple[int, int]:
     return paused, resumed
 
 
+def pause_blocked_campaigns() -> int:
+    """Running campaigns pause, with the reason, while AI calling is switched off or their agent is gone:
+    their due rows stay scheduled (none is dialled to fail), and a person resumes after the fix."""
+    from ..config import get_effective_config
+
+    paused = 0
+    config = get_effective_config()
+    for campaign in CallKaroCampaign.objects.filter(status=Status.RUNNING).select_related("agent"):
+        if not config.is_enabled:
+            reason = "AI calling is switched off on the configuration page"
+        elif not config.api_key:
+            reason = "Call Karo has no API key"
+        elif not campaign.agent.is_active:
+            reason = f"The agent {campaign.agent.name} is disabled"
+        else:
+            continue
+        paused += campaign_pause(campaign=campaign, reason=reason)
+    return paused
+
+
 # --- Claiming ------------------------------------------------------------------------------------
 
 
@@ -169,7 +191,12 @@ def _zone(name: str, default: ZoneInfo) -> ZoneInfo:
 
 
 def in_calling_window(campaign: CallKaroCampaign, zone: ZoneInfo, now: dt.datetime) -> bool:
-    """Inside the campaign's hours and days, read in ``zone``. A window may run past midnight."""
+    """Inside the campaign's hours and days and the legal calling hours, read in ``zone``.
+
+    A campaign saved before the calling policy may still hold an overnight window: the legal
+    hours cut it, so its rows wait for the morning instead of being dialled or skipped."""
+    if not inside_hours(zone.key, now):
+        return False
     local = now.astimezone(zone)
     if campaign.days_of_week and local.weekday() not in campaign.days_of_week:
         return False

@@ -24,6 +24,7 @@ from django.utils import timezone
 from crm.dnc import dnc_numbers_among, is_do_not_call
 from crm.models import Lead
 from crm.selectors import team_member_for
+from telephony.eligibility import CAMPAIGN, eligibility_many, number_refusal
 from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
 from .. import selectors as callkaro_selectors
@@ -50,10 +51,31 @@ class CampaignPreview:
     do_not_call: int = 0
     in_other_campaigns: int = 0
     estimated_calls: int = 0  # eligible leads × (1 + retries): the worst case
+    refused: dict[str, int] = field(default_factory=dict)  # eligibility reason code -> leads left out
+    calling_minutes: int = 0  # dialling time of the first tries at the chosen pace
+    calling_days: int = 0  # calling days that takes inside the chosen hours
+
+    @property
+    def refused_reasons(self) -> list[tuple[str, int]]:
+        """(the reason in words, how many) for the preview page."""
+        labels = {code: REASON_LABELS.get(code, code) for code in self.refused}
+        return sorted(((labels[c], n) for c, n in self.refused.items()), key=lambda row: -row[1])
+
+    invalid_beyond: int = 0  # invalid rows not kept in ``invalid_numbers`` (a stored preview keeps 100)
 
     @property
     def invalid_count(self) -> int:
-        return len(self.invalid_numbers)
+        return len(self.invalid_numbers) + self.invalid_beyond
+
+
+#: Eligibility reasons as the preview names them.
+REASON_LABELS = {
+    "not_owner": "Not among your leads",
+    "no_number": "No valid phone number",
+    "closed_stage": "Converted, not interested or dead",
+    "country_not_allowed": "Outside the countries AI calls may reach",
+    "landline": "Indian landline (AI calls go to mobiles only)",
+}
 
 
 # --- Preview and launch --------------------------------------------------------------------------
@@ -76,20 +98,31 @@ def _leads_in_active_campaigns(lead_ids: list[int], exclude_campaign_id: int | N
     return set(qs.values_list("lead_id", flat=True))
 
 
+#: Reasons that depend on the moment (hours, the gap, another call): re-asked at dial time, not at preview.
+DIAL_TIME_REASONS = frozenset({"outside_hours", "min_gap", "pending_call", "in_flight"})
+
+
+def _refusals(chunk: list[AudienceMember]) -> dict[int, str]:
+    """The shared eligibility rule for a chunk (a few queries): lead id or line -> reason message.
+
+    CSV numbers with no lead yet are asked the number rules only (country, landline, the list).
+    """
+    lead_ids = [m.lead_id for m in chunk if m.lead_id]
+    answers = eligibility_many(lead_ids, provider="callkaro", purpose=CAMPAIGN) if lead_ids else {}
+    refused = {pk: a for pk, a in answers.items() if not a.allowed and a.reason_code not in DIAL_TIME_REASONS}
+    return {pk: a.reason_code for pk, a in refused.items()}
+
+
 def _eligible(
     audience: Iterable[AudienceMember], preview: CampaignPreview, chunk_size: int
 ) -> Iterator[AudienceMember]:
-    """Filter the stream (one query per chunk for DNC and other campaigns), counting what drops out."""
+    """Filter the stream (a few queries per chunk), counting what drops out and why."""
     seen_last = ""
     seen_phones: set[str] = set()
     for chunk in _chunks(audience, chunk_size):
         preview.count += len(chunk)
         dnc = dnc_numbers_among([m.phone for m in chunk])
-        dnc_leads = set(
-            Lead.objects.filter(pk__in=[m.lead_id for m in chunk if m.lead_id], do_not_call=True).values_list(
-                "pk", flat=True
-            )
-        )
+        refused = _refusals(chunk)
         busy = _leads_in_active_campaigns([m.lead_id for m in chunk if m.lead_id])
         for m in chunk:
             # Filter audiences arrive sorted by phone (constant memory); CSVs are already de-duplicated.
@@ -99,8 +132,12 @@ def _eligible(
             seen_last = m.phone
             if m.line is not None:
                 seen_phones.add(m.phone)
-            if m.phone in dnc or m.lead_id in dnc_leads:
+            code = refused.get(m.lead_id) if m.lead_id else number_refusal(m.phone, ai=True)
+            if m.phone in dnc or code == "do_not_call":
                 preview.do_not_call += 1
+                continue
+            if code:
+                preview.refused[code] = preview.refused.get(code, 0) + 1
                 continue
             if m.lead_id in busy:
                 preview.in_other_campaigns += 1
@@ -118,7 +155,17 @@ def campaign_preview(
         pass
     preview.count += preview.invalid_count
     preview.estimated_calls = preview.eligible * (1 + campaign_settings.max_retries)
+    preview.calling_minutes, preview.calling_days = calling_time_estimate(preview.eligible, campaign_settings)
     return preview
+
+
+def calling_time_estimate(calls: int, campaign_settings: CampaignSettings) -> tuple[int, int]:
+    """(minutes of dialling at the chosen pace, calling days it spans inside the hours): first tries only."""
+    pace = max(1, campaign_settings.pace_per_minute or 1)
+    minutes = -(-calls // pace)
+    start, end = campaign_settings.calling_hours_start, campaign_settings.calling_hours_end
+    per_day = max(1, (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute))
+    return minutes, (-(-minutes // per_day) if minutes else 0)
 
 
 def audience_preview(*, audience: CampaignAudience, campaign_settings: CampaignSettings) -> CampaignPreview:
@@ -205,7 +252,9 @@ def campaign_launch(
 
     The flip is a conditional update from DRAFT, so a double click launches once. Rows are written with
     ``bulk_create`` a chunk at a time from a streamed audience, so a 100,000-lead campaign takes constant
-    memory. Raises ProviderUnavailable/Rejected from Call Karo before anything is written.
+    memory. Call Karo's campaign is created last, once the local campaign is valid and written, inside
+    the same transaction: a Call Karo error rolls everything back, and a local failure (a bad row, a
+    double launch) never leaves an orphan batch at Call Karo.
     """
     now = now or timezone.now()
     if campaign.status != Status.DRAFT:
@@ -215,7 +264,6 @@ def campaign_launch(
     if not callkaro_selectors.agents_usable_by(user).filter(pk=s.agent.pk).exists():
         raise CampaignError("Unknown or unavailable agent")
     audience = audience or CampaignAudience.for_campaign(campaign, user)
-    batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
     start_at = s.start_at or now
     upload = campaign.audience_file.name if campaign.audience_file else ""
     description = {
@@ -225,7 +273,6 @@ def campaign_launch(
     }
     with transaction.atomic():
         flipped = CallKaroCampaign.objects.filter(pk=campaign.pk, status=Status.DRAFT).update(
-            batch_id=batch_id,
             status=Status.SCHEDULED if start_at > now else Status.RUNNING,
             start_at=start_at,
             started_at=None if start_at > now else now,
@@ -245,7 +292,8 @@ def campaign_launch(
                 [campaign_call_row(campaign, m, start_at, options=options) for m in chunk]
             )
         campaign.total_leads = preview.eligible
-        campaign.save(update_fields=["total_leads"])
+        campaign.batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
+        campaign.save(update_fields=["total_leads", "batch_id"])
         if upload:
             _delete_upload_on_commit(campaign, upload)
     return campaign

@@ -7,6 +7,7 @@ from . import api, views
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
+    path("campaigns/paused/", views.campaigns_paused, name="campaigns_paused"),
     # Before the generic "<pk>/<action>/" pattern, which would take these words for actions.
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/preview/", views.campaign_preview, name="campaign_preview"),

@@ -9,6 +9,7 @@ The JSON endpoints are in ``api``.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
 
 from ..models import CallKaroCampaign
-from . import lifecycle, services
+from . import lifecycle, services, uploads
 from .audience import CampaignAudience
 from .calls import CampaignError
 from .forms import CampaignBuilderForm
@@ -50,6 +51,7 @@ def _builder(request: HttpRequest, draft: CallKaroCampaign | None) -> HttpRespon
                     csv_data=csv_data,
                     draft=draft,
                 )
+                uploads.audience_parse_if_large(campaign=draft, data=csv_data)
             except CampaignError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -79,6 +81,10 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(campaigns_for(request.user), pk=pk)
     if campaign.status != Status.DRAFT:
         return redirect("callkaro:campaign_detail", pk=campaign.pk)
+    if request.method == "GET" and campaign.audience.get("kind") == "csv" and uploads.parse_state(campaign):
+        waiting = _parse_progress(request, campaign)
+        if waiting is not None:
+            return waiting
     try:
         audience = CampaignAudience.for_campaign(campaign, request.user)
         if request.method == "POST":
@@ -86,7 +92,9 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Campaign “{campaign.name}” launched with {campaign.total_leads} leads.")
             return redirect("callkaro:campaign_detail", pk=campaign.pk)
         campaign_settings = CampaignSettings.from_campaign(campaign)
-        preview = services.audience_preview(audience=audience, campaign_settings=campaign_settings)
+        preview = uploads.stored_preview(campaign) or services.audience_preview(
+            audience=audience, campaign_settings=campaign_settings
+        )
     except (CampaignError, ValueError, OSError) as exc:  # ValueError/OSError: the draft's upload is gone
         messages.error(request, str(exc))
         campaign.refresh_from_db()
@@ -103,6 +111,18 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": preview.invalid_numbers[:100],
     }
     return render(request, "callkaro/campaigns/preview.html", context)
+
+
+def _parse_progress(request: HttpRequest, campaign: CallKaroCampaign) -> HttpResponse | None:
+    """While the worker reads a large upload: its progress bar (htmx polls it); None once it is done."""
+    state = uploads.parse_state(campaign)
+    if state.get("state") not in uploads.RUNNING and state.get("state") != "failed":
+        if request.htmx:
+            return HttpResponse(headers={"HX-Refresh": "true"})  # done: reload the page with the figures
+        return None
+    context = {"campaign": campaign, "parse": state}
+    template = "callkaro/campaigns/_parse_progress.html" if request.htmx else "callkaro/campaigns/parsing.html"
+    return render(request, template, context)
 
 
 @require_POST
@@ -150,3 +170,11 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if request.htmx:
         return render(request, "callkaro/campaigns/_progress.html", _detail_context(campaign))
     return redirect("callkaro:campaign_detail", pk=campaign.pk)
+
+
+@require_GET
+@permission_required("crm.view_dashboard", raise_exception=True)
+def campaigns_paused(request: HttpRequest) -> HttpResponse:
+    """The dashboard's list of paused campaigns with the reason (a revoked key, calling off, an agent gone)."""
+    paused = CallKaroCampaign.objects.filter(status=CallKaroCampaign.Status.PAUSED).order_by("-updated_at")[:20]
+    return render(request, "callkaro/campaigns/_paused.html", {"campaigns": paused})

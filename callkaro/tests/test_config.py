@@ -267,3 +267,19 @@ def test_every_calling_admin_page_renders_without_the_key(admin_client_member, l
             resp = admin_client_member.get(url)
             assert resp.status_code == 200, url
             assert KEY not in resp.content.decode() and secret not in resp.content.decode(), url
+
+
+def test_the_calling_policy_is_narrowed_on_this_page_never_widened(admin_client_member):
+    from telephony.calling_hours import calling_window
+    from telephony.eligibility import min_gap
+
+    response = save(admin_client_member, calling_hours="07:00-22:00")
+    assert response.status_code == 400
+    assert "inside the legal window" in response.content.decode()
+    assert str(calling_window()) == "09:00-21:00"
+    assert save(admin_client_member, calling_hours="20:00-10:00").status_code == 400  # overnight
+    assert save(admin_client_member, calling_hours="10:00-19:30", min_gap_hours="48").status_code == 302
+    assert str(calling_window()) == "10:00-19:30"
+    assert min_gap().total_seconds() == 48 * 3600
+    page = admin_client_member.get(reverse("callkaro:config")).content.decode()
+    assert 'value="10:00-19:30"' in page

@@ -105,7 +105,8 @@ def test_metadata_is_bounded_with_a_log_line(lead, caplog):
 
 @responses.activate
 @pytest.mark.django_db
-def test_carry_over_is_sent_and_stored(lead, rep):
+def test_carry_over_is_sent_and_stored(lead, rep, settings):
+    settings.CALL_MIN_GAP_HOURS = 0  # two AI calls to one lead in a row, on purpose
     _ok()
     log = call_place(
         provider="callkaro",

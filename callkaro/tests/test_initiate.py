@@ -15,6 +15,7 @@ from django.utils import timezone
 from callkaro import services
 from callkaro.models import CallKaroCallLog
 from telephony.breaker import breaker_for
+from telephony.status import CallStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -165,10 +166,10 @@ def test_a_do_not_call_lead_is_409(rep_client, lead):
 
 
 def test_a_call_already_in_flight_is_409(rep_client, lead):
-    at = (timezone.now() + timedelta(hours=1)).isoformat()
-    assert post_json(rep_client, {"lead_id": lead.pk, "agent_id": "ag-mine", "schedule_at": at}).status_code == 202
+    CallKaroCallLog.objects.create(lead=lead, to_number=str(lead.phone), status=CallStatus.RINGING)
     resp = post_json(rep_client, {"lead_id": lead.pk, "agent_id": "ag-mine"})
     assert resp.status_code == 409
+    assert resp.json()["code"] == "in_flight"
     assert CallKaroCallLog.objects.count() == 1
 
 

@@ -179,7 +179,7 @@ def test_real_payload_with_long_transcript_is_applied(client, lead, django_captu
     assert log.post_call["site_visit_day"] == "Saturday" and log.disposition.startswith("Interested")
     assert log.ended_at == datetime(2026, 11, 20, 11, 44, 30, tzinfo=ZoneInfo("Asia/Kolkata"))
     lead.refresh_from_db()
-    assert lead.stage == "interested"  # converted + post-call interest beat "contacted"
+    assert lead.stage == "converted"  # the provider marked it converted: that beats "interested" and "contacted"
     activity = LeadActivity.objects.get(lead=lead, kind="stage")
     assert (activity.actor_label, activity.call_ref) == ("Call Karo webhook", f"callkaro:{log.pk}")
 

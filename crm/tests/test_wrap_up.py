@@ -35,6 +35,7 @@ def _post(client, log, **data):
 
 def test_defaults_are_seeded():
     assert list(Disposition.objects.values_list("code", flat=True)) == [
+        "converted",
         "interested",
         "callback",
         "not_interested",
@@ -58,10 +59,18 @@ def test_a_live_human_call_offers_call_ended(rep_client, lead, rep):
     assert "<summary>Call ended</summary>" in body
 
 
+def test_interested_is_not_a_conversion(rep_client, lead, rep):
+    log = _human_call(lead, rep, duration_seconds=90, agent_answered=True, customer_answered=True)
+    _post(rep_client, log, disposition=Disposition.objects.get(code="interested").pk)
+    lead.refresh_from_db()
+    log.refresh_from_db()
+    assert lead.stage == LeadStage.INTERESTED and log.converted is False
+
+
 def test_wrap_up_creates_follow_up_counts_conversion_and_moves_stage(rep_client, lead, rep):
     log = _human_call(lead, rep, duration_seconds=90, agent_answered=True, customer_answered=True)
     due = timezone.localtime() + dt.timedelta(days=1)
-    interested = Disposition.objects.get(code="interested")
+    interested = Disposition.objects.get(code="converted")
     resp = _post(
         rep_client,
         log,
@@ -74,12 +83,12 @@ def test_wrap_up_creates_follow_up_counts_conversion_and_moves_stage(rep_client,
     assert follow_up.source == FollowUp.Source.WRAP_UP and follow_up.call_ref == f"acefone:{log.pk}"
     assert follow_up.owner == rep
     lead.refresh_from_db()
-    assert lead.stage == LeadStage.INTERESTED  # through the outcome rules, like an AI call
+    assert lead.stage == LeadStage.CONVERTED  # through the outcome rules, like an AI call's conversion
     log.refresh_from_db()
     assert log.converted is True
     figures = dashboard_figures(period_resolve("today"), DashboardFilters())
     assert figures.by_provider["acefone"].conversions == 1
-    assert lead.notes.get().body == "Interested: Site visit Saturday"
+    assert lead.notes.get().body == "Converted (deal agreed): Site visit Saturday"
     # a second wrap-up of the same call changes nothing
     _post(rep_client, log, disposition=Disposition.objects.get(code="not_interested").pk)
     assert CallWrapUp.objects.get().disposition == interested

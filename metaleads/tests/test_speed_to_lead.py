@@ -115,7 +115,7 @@ def test_no_second_dial_on_redelivery_or_backfill(rep, django_capture_on_commit_
 def test_an_invalid_number_a_duplicate_or_the_rule_off_place_no_call(rep, meta_settings):
     mock_form_name()
     arrive("L1", phone="12345")
-    assert SpeedToLeadCall.objects.get().outcome.startswith("Not called: the phone number is not valid")
+    assert SpeedToLeadCall.objects.get().outcome.endswith("has no valid phone number")
     LeadFactory(phone="+919812345699")
     assert arrive("L2", phone="+919812345699") == "merged"
     meta_settings.SPEED_TO_LEAD_AGENT_ID = ""

@@ -3,7 +3,8 @@
 from django.db import migrations
 
 DEFAULTS = [
-    ("interested", "Interested", True, 10),
+    ("converted", "Converted (deal agreed)", True, 5),
+    ("interested", "Interested", False, 10),
     ("callback", "Call back later", False, 20),
     ("not_interested", "Not interested", False, 30),
     ("wrong_number", "Wrong number", False, 40),

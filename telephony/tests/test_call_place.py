@@ -74,9 +74,7 @@ def test_invalid_number_is_refused(lead, rep):
 @pytest.mark.parametrize(
     ("first", "second"), [("callkaro", "acefone"), ("acefone", "callkaro"), ("callkaro", "callkaro")]
 )
-@pytest.mark.parametrize(
-    "status", [CallStatus.QUEUED, CallStatus.SCHEDULED, CallStatus.DISPATCHING, CallStatus.RINGING]
-)
+@pytest.mark.parametrize("status", [CallStatus.QUEUED, CallStatus.DISPATCHING, CallStatus.RINGING])
 def test_in_flight_with_any_provider_is_refused(lead, rep, first, second, status):
     model = CallKaroCallLog if first == "callkaro" else AcefoneCallLog
     extra = {"agent_number": "0602"} if first == "acefone" else {}
@@ -84,6 +82,19 @@ def test_in_flight_with_any_provider_is_refused(lead, rep, first, second, status
     with pytest.raises(CallNotAllowed) as exc:
         call_place(provider=second, lead=lead, team_member=rep, dispatch="async")
     assert exc.value.code == "in_flight"
+
+
+@pytest.mark.parametrize(("first", "second"), [("callkaro", "acefone"), ("acefone", "callkaro")])
+def test_a_scheduled_call_is_superseded_by_a_reps_call_now(lead, rep, first, second):
+    """A scheduled call never locks a lead: the rep's call goes ahead, the scheduled one is cancelled."""
+    model = CallKaroCallLog if first == "callkaro" else AcefoneCallLog
+    extra = {"agent_number": "0602"} if first == "acefone" else {}
+    waiting = model.objects.create(lead=lead, to_number=str(lead.phone), status=CallStatus.SCHEDULED, **extra)
+    outcome = call_place(provider=second, lead=lead, team_member=rep, dispatch="async")
+    assert outcome.status == CallStatus.QUEUED
+    waiting.refresh_from_db()
+    assert waiting.status == CallStatus.CANCELLED
+    assert waiting.skip_reason == "Superseded by a rep's call"
 
 
 @responses.activate

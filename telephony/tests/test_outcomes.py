@@ -27,9 +27,9 @@ def test_completed_call_makes_the_lead_contacted_with_history(lead):
     assert (activity.actor_label, activity.call_ref) == ("Call Karo webhook", f"callkaro:{log.pk}")
 
 
-def test_converted_or_post_call_interest_makes_the_lead_interested(lead, other_lead):
+def test_a_conversion_converts_and_post_call_interest_makes_the_lead_interested(lead, other_lead):
     log = make_ck_log(lead, status="completed", converted=True)
-    assert _apply(log) == ["stage=interested"]
+    assert _apply(log) == ["stage=converted"]
     log2 = make_ck_log(other_lead, status="completed", post_call_detail={"lead_status": {"value": "Interested"}})
     assert _apply(log2) == ["stage=interested"]
 
@@ -74,7 +74,7 @@ def test_converted_call_moves_a_contacted_lead_forward_and_twice_is_a_no_op(lead
     lead.stage = LeadStage.CONTACTED
     lead.save()
     log = make_ck_log(lead, status="completed", converted=True)
-    assert _apply(log) == ["stage=interested"]
+    assert _apply(log) == ["stage=converted"]
     assert _apply(log) == []
     assert LeadActivity.objects.filter(lead=lead).count() == 1
 

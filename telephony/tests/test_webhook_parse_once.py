@@ -49,7 +49,7 @@ def test_the_worker_applies_the_stored_event_and_follows_up_in_the_same_task(
     row.refresh_from_db()
     log.refresh_from_db()
     lead.refresh_from_db()
-    assert (row.outcome, log.status, lead.stage) == ("applied", "completed", "interested")
+    assert (row.outcome, log.status, lead.stage) == ("applied", "completed", "converted")
 
 
 @pytest.mark.django_db

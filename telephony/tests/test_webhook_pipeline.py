@@ -78,7 +78,7 @@ def test_unknown_call_id_is_kept_and_matched_once_the_log_appears(client, lead, 
     assert (row.outcome, row.call_log_id, row.attempts) == ("applied", log.pk, 3)
     assert log.status == "completed"
     lead.refresh_from_db()
-    assert lead.stage == "interested"
+    assert lead.stage == "converted"
 
 
 @pytest.mark.django_db
@@ -211,7 +211,7 @@ def test_the_configured_final_hooks_run_cleanly(client, lead, monkeypatch, caplo
         assert post_json(client, URL, call_ended(log.pk), token=CK_SECRET, commit=False).status_code == 200
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     lead.refresh_from_db()
-    assert lead.stage == "interested"
+    assert lead.stage == "converted"
 
 
 @pytest.mark.django_db
@@ -241,7 +241,7 @@ def test_with_a_real_queue_the_answer_comes_once_stored_and_the_task_applies_it(
     row.refresh_from_db()
     log.refresh_from_db()
     lead.refresh_from_db()
-    assert (row.outcome, row.attempts, log.status, lead.stage) == ("applied", 1, "completed", "interested")
+    assert (row.outcome, row.attempts, log.status, lead.stage) == ("applied", 1, "completed", "converted")
     # A redelivered task (acks_late) is a no-op: the row is no longer pending.
     assert webhook_tasks.webhook_event_apply(row.pk) == "applied"
     row.refresh_from_db()
