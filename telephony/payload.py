@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +13,10 @@ from django.utils import timezone
 
 #: Largest id a BigAutoField can hold; anything beyond is not one of ours.
 MAX_ID = 2**63 - 1
+#: Provider times before this are not calls of ours (year 0001 overflows once a zone is applied).
+EARLIEST_PROVIDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+#: How far ahead of our clock a provider time may be (clock skew); beyond it the value is refused.
+MAX_FUTURE_SKEW = timedelta(days=1)
 
 
 class WebhookPayloadError(ValueError):
@@ -86,7 +90,12 @@ def as_id(value: Any) -> int | None:
 
 
 def as_datetime(value: Any, zone_name: str) -> datetime | None:
-    """A provider time; one without a zone is read in ``zone_name`` (the provider's account zone)."""
+    """A provider time; one without a zone is read in ``zone_name`` (the provider's account zone).
+
+    A time we cannot use (before 2000, more than ``MAX_FUTURE_SKEW`` ahead, year 9999) raises
+    ``WebhookPayloadError``: the view answers 400 and stores the request as failed, instead of an
+    overflow later turning into a 503 the sender retries for ever. Unreadable text stays ``None``.
+    """
     text = as_str(value)
     if not text:
         return None
@@ -94,13 +103,19 @@ def as_datetime(value: Any, zone_name: str) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if timezone.is_aware(parsed):
-        return parsed
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_default_timezone()
-    return parsed.replace(tzinfo=zone)
+    if not (EARLIEST_PROVIDER_TIME.year <= parsed.year < 9000):
+        raise WebhookPayloadError(f"Time out of range: {text[:40]}")
+    if timezone.is_naive(parsed):
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = timezone.get_default_timezone()
+        parsed = parsed.replace(tzinfo=zone)
+    if parsed < EARLIEST_PROVIDER_TIME:
+        raise WebhookPayloadError(f"Time out of range: {text[:40]}")
+    if parsed > timezone.now() + MAX_FUTURE_SKEW:
+        raise WebhookPayloadError(f"Time in the future: {text[:40]}")
+    return parsed
 
 
 def digits(value: Any) -> str:

@@ -173,7 +173,8 @@ class ProviderWebhookView(View):
             return _error(401, "Missing or invalid webhook token")
         try:
             events = self.parse_events(payload)
-        except (WebhookPayloadError, RecursionError) as exc:
+        except (WebhookPayloadError, RecursionError, ValueError, TypeError, ArithmeticError) as exc:
+            # A value the parser cannot use: resending the same body cannot help, so 400, never 503.
             ProviderWebhookEvent.objects.create(
                 **stored,
                 body=text,
