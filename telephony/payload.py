@@ -7,8 +7,10 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.utils import timezone
 
 #: Largest id a BigAutoField can hold; anything beyond is not one of ours.
@@ -116,6 +118,35 @@ def as_datetime(value: Any, zone_name: str) -> datetime | None:
     if parsed > timezone.now() + MAX_FUTURE_SKEW:
         raise WebhookPayloadError(f"Time in the future: {text[:40]}")
     return parsed
+
+
+def link_schemes() -> tuple[str, ...]:
+    """URL schemes a provider's link may have: ``https``; ``http`` too with the sandbox on."""
+    return ("https", "http") if getattr(settings, "PROVIDER_SANDBOX", False) else ("https",)
+
+
+def is_safe_url(value: Any) -> bool:
+    """True for an absolute ``https`` URL (``http`` in the sandbox) with a host and no spaces or
+    control characters: never ``javascript:``, ``data:`` or a relative path."""
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in link_schemes() and bool(parts.hostname)
+
+
+def as_url(value: Any, limit: int = 500) -> str:
+    """A recording or call link from a webhook: the URL when it is safe to render, else ``""``.
+
+    The one gate for links from providers: anything else (``javascript:…``) stays only in the raw
+    webhook body, as text, and never reaches a link or a media ``src``.
+    """
+    text = as_str(value)
+    return text if len(text) <= limit and is_safe_url(text) else ""
 
 
 def digits(value: Any) -> str:
