@@ -8,33 +8,17 @@ the cache answers again.
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from django.core.cache import cache
 from django.utils import timezone
 
-logger = logging.getLogger("crm.rate_limit")
+from .cache_fallback import cache_degraded, cache_recovered
 
 #: A bucket kept in this process while the cache is down: key -> count.
 _local: dict[str, int] = {}
 _local_lock = threading.Lock()
-#: Names of the features that have logged the current outage already.
-_degraded: set[str] = set()
 _LOCAL_MAX_KEYS = 10_000
-
-
-def cache_degraded(feature: str, exc: BaseException) -> None:
-    """Log a cache outage once per feature (until ``cache_recovered``), never per request."""
-    if feature not in _degraded:
-        _degraded.add(feature)
-        logger.warning("The cache is unreachable (%s): %s degrades until it answers again", exc, feature)
-
-
-def cache_recovered(feature: str) -> None:
-    if feature in _degraded:
-        _degraded.discard(feature)
-        logger.info("The cache answers again: %s is back to normal", feature)
 
 
 def _local_incr(key: str, bucket_prefix: str) -> int:
