@@ -32,6 +32,7 @@ from .events import webhook_event_apply_later
 from .models import ProviderWebhookEvent
 from .payload import WebhookPayloadError
 from .registry import get_provider
+from .selectors import QUERY_TOKEN_MARK
 from .webhook_guard import REJECTED_BODY_LIMIT, rejected_count, rejected_headers, rejected_wait, request_ip, retry_after
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class ProviderWebhookView(View):
 
     # --- authentication --------------------------------------------------------------
     def _token(self, request: HttpRequest) -> str:
-        return request.GET.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER) or ""
+        return request.headers.get(TOKEN_HEADER) or request.GET.get(TOKEN_PARAM) or ""
 
     def _secrets(self) -> list[str]:
         """The secrets, read once per request; an unreadable configuration lets nobody in."""
@@ -125,6 +126,8 @@ class ProviderWebhookView(View):
             for secret in hidden:
                 text = text.replace(secret, MASK)
             headers["query_string"] = _clean(text)
+        if request.GET.get(TOKEN_PARAM) and not request.headers.get(TOKEN_HEADER):
+            headers[QUERY_TOKEN_MARK] = "query"  # the config page warns: the secret is in access logs
         return headers
 
     # --- the flow ---------------------------------------------------------------------
