@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from telephony.base import CallEvent
-from telephony.payload import WebhookPayloadError, as_datetime, as_id, as_int, as_str, digits, stable_key
+from telephony.payload import WebhookPayloadError, as_datetime, as_id, as_int, as_str, as_url, digits, stable_key
 from telephony.status import CallStatus
 
 __all__ = ["WebhookPayloadError", "call_records_reconcile", "parse_payload"]
@@ -108,7 +108,7 @@ def _parse_one(item: Any) -> CallEvent:
         "billsec": billsec,
         "agent_answered": agent_answered,
         "customer_answered": customer_answered,
-        "recording_url": as_str(item.get("recording_url"), 500),
+        "recording_url": as_url(item.get("recording_url")),
         "call_uuid": uuid,
         # Hints for matching a call sent without custom_identifier (not stored on the log).
         "match_number": digits(item.get("call_to_number")),

@@ -70,9 +70,15 @@ class ConfigSummary:
     base_url: str
 
 
+def webhook_endpoint() -> str:
+    """The webhook URL without any secret: the secret goes in the ``X-Webhook-Token`` header."""
+    return f"{settings.SITE_URL.rstrip('/')}/callkaro-webhook/"
+
+
 def webhook_url(token: str) -> str:
-    """The URL to paste into Call Karo's dashboard (the sender cannot set headers, so a query token)."""
-    return f"{settings.SITE_URL.rstrip('/')}/callkaro-webhook/?token={token}"
+    """The fallback URL with ``?token=``, only for a sender that cannot set headers (the secret then
+    shows in access logs on the way, so the header is the documented way)."""
+    return f"{webhook_endpoint()}?token={token}"
 
 
 def config_summary() -> ConfigSummary:
@@ -100,7 +106,7 @@ def config_summary() -> ConfigSummary:
         default_agent_source=agent_source,
         webhook_secret_count=len(effective.webhook_secrets),
         webhook_secret_source=secret_source,
-        webhook_url_masked=webhook_url(crypto.mask(newest)) if newest else "",
+        webhook_url_masked=f"{webhook_endpoint()} + X-Webhook-Token: {crypto.mask(newest)}" if newest else "",
         time_zone=effective.time_zone,
         is_enabled=effective.is_enabled,
         is_configured=effective.is_configured,

@@ -24,6 +24,8 @@ from telephony.errors import (
 )
 from telephony.policy import calling_policy_save, calling_policy_values
 from telephony.registry import get_provider, provider_names
+from telephony.selectors import webhook_query_token_last_seen
+from telephony.webhooks import TOKEN_HEADER
 
 from . import selectors, services
 from .config import config_row
@@ -65,6 +67,16 @@ def _provider_sections() -> list[dict]:
     return sections
 
 
+def _query_token_warnings() -> list[dict]:
+    """Providers whose webhooks recently sent the secret as ``?token=`` (visible in access logs)."""
+    warnings = []
+    for name in provider_names():
+        seen = webhook_query_token_last_seen(name)
+        if seen is not None:
+            warnings.append({"provider": get_provider(name).label, "seen": seen})
+    return warnings
+
+
 def _render_config(
     request: HttpRequest,
     *,
@@ -82,6 +94,7 @@ def _render_config(
         "agent_form": agent_form or AgentForm(),
         "agents": selectors.agent_list(),
         "provider_sections": _provider_sections(),
+        "query_token_warnings": _query_token_warnings(),
         **extra,
     }
     response = render(request, "callkaro/config.html", context, status=status)
@@ -112,7 +125,13 @@ def save_config(request: HttpRequest) -> HttpResponse:
 @require_POST
 def generate_webhook_secret(request: HttpRequest) -> HttpResponse:
     secret = services.webhook_secret_generate(actor=team_member_for(request.user))
-    return _render_config(request, new_webhook_url=selectors.webhook_url(secret))
+    return _render_config(
+        request,
+        new_webhook_url=selectors.webhook_url(secret),
+        new_webhook_secret=secret,
+        webhook_endpoint=selectors.webhook_endpoint(),
+        token_header=TOKEN_HEADER,
+    )
 
 
 @configure_required

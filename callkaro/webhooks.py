@@ -22,6 +22,7 @@ from telephony.payload import (
     as_id,
     as_int,
     as_str,
+    as_url,
     stable_key,
 )
 from telephony.status import CallStatus
@@ -94,8 +95,8 @@ def _ended_event(data: dict[str, Any], envelope: dict[str, Any], zone: str) -> C
     extras: dict[str, Any] = {
         "hangup_reason": reason,
         "transcript": as_str(data.get("transcription") or data.get("transcript")),
-        "recording_url": as_str(data.get("recordingUrl") or data.get("recording_url"), 500),
-        "call_link": as_str(data.get("call_link"), 500),
+        "recording_url": as_url(data.get("recordingUrl") or data.get("recording_url")),
+        "call_link": as_url(data.get("call_link")),
         "disposition": as_str(data.get("disposition_reason"), 300),
         "converted": as_bool(data.get("conversion_status")),
         "post_call": as_dict(data.get("post_call")),

@@ -332,6 +332,8 @@ SANDBOX_FAULTS: dict = {"callkaro": {}, "acefone": {}}
 # Starting calls: at most this many per user per window (seconds), counted in the shared cache.
 CALL_START_RATE_LIMIT = env.int("CALL_START_RATE_LIMIT", default=30)
 CALL_START_RATE_WINDOW = 60
+# With the cache (Redis) down, each web process counts call starts itself under this smaller limit.
+CALL_START_FALLBACK_LIMIT = env.int("CALL_START_FALLBACK_LIMIT", default=10)
 # The call-history fragment re-polls this often while a call is not final.
 CALL_HISTORY_POLL_SECONDS = env.int("CALL_HISTORY_POLL_SECONDS", default=3)
 
@@ -351,7 +353,20 @@ CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    "webhooks-purge-old": {"task": "telephony.webhook_events_purge", "schedule": 3600.0, "options": {"expires": 3500}},
+    "meta-webhook-purge-old": {
+        "task": "metaleads.webhook_records_purge",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
+# Raw webhook requests kept this many days (applied, duplicate, stale; 0 keeps them), and rejected
+# (unauthenticated) ones; pending, unmatched and failed ones are kept for the re-match (docs/security.md §3).
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+WEBHOOK_REJECTED_RETENTION_DAYS = env.int("WEBHOOK_REJECTED_RETENTION_DAYS", default=7)
+# A client IP rejected this many times in the window (seconds) is answered 429 before anything is written.
+WEBHOOK_REJECTED_RATE_LIMIT = env.int("WEBHOOK_REJECTED_RATE_LIMIT", default=30)
+WEBHOOK_REJECTED_RATE_WINDOW = env.int("WEBHOOK_REJECTED_RATE_WINDOW", default=60)
 
 # --- Campaigns and scheduler ---------------------------------------------------
 # The scheduler claims due rows from the database every few seconds (docs/architecture.md): no long ETAs.

@@ -39,3 +39,11 @@ def sandbox_simulate_task(count: int) -> dict:
     from .simulate import simulate_leads
 
     return simulate_leads(count=count).as_dict()
+
+
+@shared_task(name="metaleads.webhook_records_purge", ignore_result=True)
+def webhook_records_purge_task() -> dict:
+    """Periodic: rejected deliveries and raw copies past their retention (``WEBHOOK_RETENTION_DAYS``)."""
+    from .retention import meta_webhook_purge
+
+    return meta_webhook_purge()

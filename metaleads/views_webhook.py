@@ -6,7 +6,6 @@ A bad signature leaves only a truncated record: no lead, no Graph call, nothing 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import Any
 
@@ -16,6 +15,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+
+from telephony.webhook_guard import rejected_count, rejected_wait, request_ip, retry_after
 
 from .config import get_effective_config
 from .models import MetaWebhookRejection
@@ -31,10 +32,7 @@ def _error(status: int, message: str) -> JsonResponse:
 
 
 def _remote_addr(request: HttpRequest) -> str | None:
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR") or ""))
-    except ValueError:
-        return None
+    return request_ip(request)
 
 
 @method_decorator([csrf_exempt, login_not_required], name="dispatch")
@@ -48,6 +46,9 @@ class MetaLeadsWebhookView(View):
         return HttpResponse(challenge, content_type="text/plain")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = rejected_wait("meta", _remote_addr(request))
+        if wait is not None:  # rejected too often: answered before anything is read or written
+            return retry_after(_error(429, f"Too many rejected requests; retry in {wait} s"), wait)
         cap = getattr(settings, "WEBHOOK_MAX_BYTES", 1024 * 1024)
         try:
             if int(request.META.get("CONTENT_LENGTH") or 0) > cap:
@@ -72,6 +73,7 @@ class MetaLeadsWebhookView(View):
         return JsonResponse({"status": "ok", "stored": stored, "duplicates": duplicates})
 
     def _reject(self, request: HttpRequest, body: bytes, reason: str) -> HttpResponse:
+        rejected_count("meta", _remote_addr(request))
         try:
             MetaWebhookRejection.objects.create(
                 remote_addr=_remote_addr(request),

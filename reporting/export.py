@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,11 +48,23 @@ def mask_phone(number: str) -> str:
     return ("+" if number.startswith("+") else "") + head + "•" * (len(digits) - keep_head - 3) + tail
 
 
-def _cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in free text (lead names come from ad forms)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+#: A signed number (or a masked phone number such as ``+91•••678``) is data, not a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9.•]+")
+
+
+def csv_safe_cell(value: Any) -> Any:
+    """Neutralise a spreadsheet formula in any text cell: every column may come from outside
+    (lead names from ad forms, hang-up reasons and agent names from providers)."""
+    if isinstance(value, str) and value.lstrip(" ")[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def csv_safe_row(row: Iterable[Any]) -> tuple:
+    """One row with every cell neutralised (applied to every row, never per column)."""
+    return tuple(csv_safe_cell(value) for value in row)
 
 
 def _fields(provider: str) -> list[str]:
@@ -78,11 +91,11 @@ def _provider_rows(provider: str, period: Period, filters: DashboardFilters) -> 
             pk,
             created.astimezone(zone).isoformat(timespec="seconds"),
             lead_id,
-            _cell(lead_name),
+            lead_name,
             mask_phone(number),
-            _cell(member or ""),
-            _cell(agent or ""),
-            _cell(campaign or ""),
+            member or "",
+            agent or "",
+            campaign or "",
             status,
             hangup or "",
             duration if duration is not None else "",
@@ -95,4 +108,5 @@ def export_rows(period: Period, filters: DashboardFilters) -> Iterable[tuple]:
     """The filtered call logs as CSV rows, provider by provider, streamed in chunks of 2,000 (constant memory)."""
     yield EXPORT_HEADER
     for provider in filters.providers:
-        yield from _provider_rows(provider, period, filters)
+        for row in _provider_rows(provider, period, filters):
+            yield csv_safe_row(row)

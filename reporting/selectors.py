@@ -18,11 +18,11 @@ import hashlib
 from dataclasses import asdict
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from callkaro.models import CallKaroAgent, CallKaroCampaign
+from crm.cache_fallback import cache_get_or_none, cache_set_quietly
 from telephony import calls
 from telephony.status import CallStatus
 
@@ -160,6 +160,7 @@ def dashboard_figures(period: Period, filters: DashboardFilters) -> DashboardFig
 
 #: Campaign progress counts every call of the latest campaigns (all time): kept for a short while.
 CAMPAIGN_SECONDS = 15
+CACHE_FEATURE = "the dashboard's cache"
 
 
 def _cache_key(kind: str, *parts: Any) -> str:
@@ -202,10 +203,10 @@ def dashboard_figures_cached(
         parts.append(period_aggregates(period, filters, ranges=ranges))
     aggs = parts[0] if len(parts) == 1 else aggregates_merge(parts[0], parts[1])
     campaigns_key = _cache_key("campaigns", asdict(filters))
-    campaigns = cache.get(campaigns_key)
+    campaigns = cache_get_or_none(campaigns_key, feature=CACHE_FEATURE)  # the cache down: counted live
     if campaigns is None:
         campaigns = rollup_campaign_progress(filters, clean, live_ranges(period_resolve("all", now=now), clean))
-        cache.set(campaigns_key, campaigns, CAMPAIGN_SECONDS)
+        cache_set_quietly(campaigns_key, campaigns, CAMPAIGN_SECONDS, feature=CACHE_FEATURE)
     return _build(period, filters, aggs, campaigns)
 
 

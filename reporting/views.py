@@ -104,7 +104,7 @@ def dashboard_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered call logs as CSV, streamed row by row; phone numbers masked, no transcripts."""
     period, filters = DashboardFilterForm(request.GET or None).resolve()
     first = period.first_day.isoformat() if period.first_day else "all"
-    response = StreamingHttpResponse(_csv_chunks(export_rows(period, filters)), content_type="text/csv")
+    response = StreamingHttpResponse(_csv_chunks(export_rows(period, filters)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="calls-{first}-{period.last_day.isoformat()}.csv"'
     response["Cache-Control"] = "no-store"
     return response

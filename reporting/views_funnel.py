@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .export import _cell
+from .export import csv_safe_row
 from .funnel import funnel_report, leaderboard
 from .periods import PERIODS
 from .views import PERMISSION, DashboardFilterForm
@@ -43,8 +43,8 @@ def _csv(rows: list[dict], columns: tuple, filename: str) -> HttpResponse:
     writer = csv.writer(out)
     writer.writerow([label for _, label in columns])
     for row in rows:
-        writer.writerow([_cell("" if row.get(key) is None else row.get(key)) for key, _ in columns])
-    response = HttpResponse(out.getvalue(), content_type="text/csv")
+        writer.writerow(csv_safe_row("" if row.get(key) is None else row.get(key) for key, _ in columns))
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

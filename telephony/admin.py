@@ -20,7 +20,12 @@ class WebhookNeedsAttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("unmatched", "Unmatched"), ("failed", "Failed"), ("rejected", "Rejected (auth)")]
+        return [
+            ("pending", "Pending (not applied yet)"),
+            ("unmatched", "Unmatched"),
+            ("failed", "Failed"),
+            ("rejected", "Rejected (auth)"),
+        ]
 
     def queryset(self, request, queryset):
         return queryset.filter(outcome=self.value()) if self.value() else queryset

@@ -316,18 +316,19 @@ def _enqueue_apply(webhook_event_id: int) -> None:
 
 
 def webhook_events_rematch(*, limit: int = 500, max_age: timedelta = timedelta(days=7)) -> dict[str, int]:
-    """Retry unmatched events (their call log may exist now) and pending ones whose apply task was lost."""
+    """Pending events whose apply task was lost first, on their own; then unmatched events (their call
+    log may exist now). Each has its own ``limit``: a backlog of unmatched events never starves a pending one.
+    """
     now = timezone.now()
-    rows = ProviderWebhookEvent.objects.filter(is_authenticated=True, received_at__gte=now - max_age).filter(
-        outcome__in=[Outcome.UNMATCHED, Outcome.PENDING]
-    )
-    rows = rows.exclude(outcome=Outcome.PENDING, received_at__gt=now - PENDING_GRACE)
+    authentic = ProviderWebhookEvent.objects.filter(is_authenticated=True)
+    pending = authentic.filter(outcome=Outcome.PENDING, received_at__lte=now - PENDING_GRACE)
+    unmatched = authentic.filter(outcome=Outcome.UNMATCHED, received_at__gte=now - max_age)
     counts: dict[str, int] = {}
-    for row in rows.order_by("received_at", "id")[:limit]:
-        if row.outcome == Outcome.PENDING:
-            outcome = webhook_event_apply_pending(webhook_event_id=row.pk)
-        else:
-            outcome = webhook_event_reprocess(webhook_event=row)
+    for pk in pending.order_by("received_at", "id").values_list("pk", flat=True)[:limit]:
+        outcome = webhook_event_apply_pending(webhook_event_id=pk)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    for row in unmatched.order_by("received_at", "id")[:limit]:
+        outcome = webhook_event_reprocess(webhook_event=row)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
-
+from .payload import is_safe_url
 from .status import CallStatus, is_final
 
 #: Call Karo hang-up reasons, in words. Connected reasons get the talk time appended.
@@ -178,13 +176,7 @@ def transcript_turns(text: str) -> list[Turn]:
 
 
 def playable_recording(url: str) -> str:
-    """The recording URL if a browser may load it: https, or http only with the sandbox on.
-    Any other scheme (javascript:, data:, file:) is never rendered as a link or a source."""
+    """The recording URL if a browser may load it (``telephony.payload.is_safe_url``: https, or http
+    only with the sandbox on). Any other scheme (javascript:, data:, file:) is never rendered."""
     url = (url or "").strip()
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return ""
-    if scheme == "https" or (scheme == "http" and getattr(settings, "PROVIDER_SANDBOX", False)):
-        return url
-    return ""
+    return url if is_safe_url(url) else ""

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.utils import timezone
 
 #: Largest id a BigAutoField can hold; anything beyond is not one of ours.
 MAX_ID = 2**63 - 1
+#: Provider times before this are not calls of ours (year 0001 overflows once a zone is applied).
+EARLIEST_PROVIDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+#: How far ahead of our clock a provider time may be (clock skew); beyond it the value is refused.
+MAX_FUTURE_SKEW = timedelta(days=1)
 
 
 class WebhookPayloadError(ValueError):
@@ -86,7 +92,12 @@ def as_id(value: Any) -> int | None:
 
 
 def as_datetime(value: Any, zone_name: str) -> datetime | None:
-    """A provider time; one without a zone is read in ``zone_name`` (the provider's account zone)."""
+    """A provider time; one without a zone is read in ``zone_name`` (the provider's account zone).
+
+    A time we cannot use (before 2000, more than ``MAX_FUTURE_SKEW`` ahead, year 9999) raises
+    ``WebhookPayloadError``: the view answers 400 and stores the request as failed, instead of an
+    overflow later turning into a 503 the sender retries for ever. Unreadable text stays ``None``.
+    """
     text = as_str(value)
     if not text:
         return None
@@ -94,13 +105,48 @@ def as_datetime(value: Any, zone_name: str) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if timezone.is_aware(parsed):
-        return parsed
+    if not (EARLIEST_PROVIDER_TIME.year <= parsed.year < 9000):
+        raise WebhookPayloadError(f"Time out of range: {text[:40]}")
+    if timezone.is_naive(parsed):
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = timezone.get_default_timezone()
+        parsed = parsed.replace(tzinfo=zone)
+    if parsed < EARLIEST_PROVIDER_TIME:
+        raise WebhookPayloadError(f"Time out of range: {text[:40]}")
+    if parsed > timezone.now() + MAX_FUTURE_SKEW:
+        raise WebhookPayloadError(f"Time in the future: {text[:40]}")
+    return parsed
+
+
+def link_schemes() -> tuple[str, ...]:
+    """URL schemes a provider's link may have: ``https``; ``http`` too with the sandbox on."""
+    return ("https", "http") if getattr(settings, "PROVIDER_SANDBOX", False) else ("https",)
+
+
+def is_safe_url(value: Any) -> bool:
+    """True for an absolute ``https`` URL (``http`` in the sandbox) with a host and no spaces or
+    control characters: never ``javascript:``, ``data:`` or a relative path."""
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return False
     try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_default_timezone()
-    return parsed.replace(tzinfo=zone)
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in link_schemes() and bool(parts.hostname)
+
+
+def as_url(value: Any, limit: int = 500) -> str:
+    """A recording or call link from a webhook: the URL when it is safe to render, else ``""``.
+
+    The one gate for links from providers: anything else (``javascript:…``) stays only in the raw
+    webhook body, as text, and never reaches a link or a media ``src``.
+    """
+    text = as_str(value)
+    return text if len(text) <= limit and is_safe_url(text) else ""
 
 
 def digits(value: Any) -> str:

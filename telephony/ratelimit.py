@@ -1,24 +1,20 @@
-"""How often one user may start calls: a fixed window per user in the shared cache (every worker sees it)."""
+"""How often one user may start calls: a fixed window per user in the shared cache (every worker sees it).
+
+With the cache down the count falls back to this process under ``CALL_START_FALLBACK_LIMIT`` (smaller:
+each web process counts on its own), so calling goes on through the database path, never a 500.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
+
+from crm.rate_limit import window_hit
 
 
 def call_start_rate_limited(user_id: int) -> int | None:
     """Count one call start; returns the seconds to wait when the user is over the limit, else None."""
     limit, window = settings.CALL_START_RATE_LIMIT, settings.CALL_START_RATE_WINDOW
-    now = int(timezone.now().timestamp())
-    bucket = now // window
-    key = f"callstart:rate:{user_id}:{bucket}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        return window - (now % window) or 1
-    return None
+    fallback = getattr(settings, "CALL_START_FALLBACK_LIMIT", max(1, limit // 3))
+    return window_hit(
+        f"callstart:{user_id}", limit=limit, window=window, fallback_limit=fallback, feature="call starts"
+    )

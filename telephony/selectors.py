@@ -115,3 +115,19 @@ def call_history_for_lead(lead, limit: int = 50) -> list[CallHistoryItem]:
         )
         for name, log in calls.calls_for_lead(lead.pk, limit=limit)
     ]
+
+
+#: Stored in a webhook event's headers when its secret came as ``?token=`` (the fallback) instead of
+#: the ``X-Webhook-Token`` header: the secret then sits in every access log on the way.
+QUERY_TOKEN_MARK = "token_via"
+QUERY_TOKEN_RECENT = timedelta(days=7)
+
+
+def webhook_query_token_last_seen(provider: str, *, now: datetime | None = None) -> datetime | None:
+    """When an authenticated webhook last arrived with its secret in the URL (within a week), else None."""
+    from .models import ProviderWebhookEvent
+
+    since = (now or timezone.now()) - QUERY_TOKEN_RECENT
+    rows = ProviderWebhookEvent.objects.filter(provider=provider, is_authenticated=True, received_at__gte=since)
+    marked = rows.filter(**{f"headers__{QUERY_TOKEN_MARK}": "query"}).order_by("-received_at")
+    return marked.values_list("received_at", flat=True).first()

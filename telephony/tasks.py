@@ -55,3 +55,11 @@ def webhook_events_rematch() -> dict[str, int]:
 def calls_stuck_settle() -> dict[str, int]:
     """Periodic: calls long past their expected end are reconciled or marked ``unknown`` for a person."""
     return events.calls_stuck_settle()
+
+
+@shared_task(name="telephony.webhook_events_purge")
+def webhook_events_purge() -> dict[str, int]:
+    """Periodic: raw webhook events past their retention (``WEBHOOK_RETENTION_DAYS``) are deleted."""
+    from .retention import webhook_events_purge as purge
+
+    return purge()

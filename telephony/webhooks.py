@@ -12,7 +12,6 @@ while applying is recorded on the stored row for ``reprocess_webhooks``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 from typing import Any, ClassVar
@@ -33,6 +32,8 @@ from .events import webhook_event_apply_later
 from .models import ProviderWebhookEvent
 from .payload import WebhookPayloadError
 from .registry import get_provider
+from .selectors import QUERY_TOKEN_MARK
+from .webhook_guard import REJECTED_BODY_LIMIT, rejected_count, rejected_headers, rejected_wait, request_ip, retry_after
 
 logger = logging.getLogger(__name__)
 Outcome = ProviderWebhookEvent.Outcome
@@ -42,8 +43,6 @@ TOKEN_HEADER = "X-Webhook-Token"
 MASK = "[masked]"
 #: Headers whose values are credentials, whatever they hold.
 SECRET_HEADERS = {"x-webhook-token", "authorization", "proxy-authorization", "cookie", "x-api-key"}
-#: A rejected request's body is kept only up to this size: enough to investigate, too little to flood.
-REJECTED_BODY_LIMIT = 64 * 1024
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -90,7 +89,7 @@ class ProviderWebhookView(View):
 
     # --- authentication --------------------------------------------------------------
     def _token(self, request: HttpRequest) -> str:
-        return request.GET.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER) or ""
+        return request.headers.get(TOKEN_HEADER) or request.GET.get(TOKEN_PARAM) or ""
 
     def _secrets(self) -> list[str]:
         """The secrets, read once per request; an unreadable configuration lets nobody in."""
@@ -127,15 +126,9 @@ class ProviderWebhookView(View):
             for secret in hidden:
                 text = text.replace(secret, MASK)
             headers["query_string"] = _clean(text)
+        if request.GET.get(TOKEN_PARAM) and not request.headers.get(TOKEN_HEADER):
+            headers[QUERY_TOKEN_MARK] = "query"  # the config page warns: the secret is in access logs
         return headers
-
-    @staticmethod
-    def _remote_addr(request: HttpRequest) -> str | None:
-        value = request.META.get("REMOTE_ADDR") or ""
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            return None
 
     # --- the flow ---------------------------------------------------------------------
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
@@ -146,6 +139,10 @@ class ProviderWebhookView(View):
             return _error(503, "Could not store the event; please retry")
 
     def _handle(self, request: HttpRequest) -> JsonResponse:
+        remote_addr = request_ip(request)
+        wait = rejected_wait("telephony", remote_addr)
+        if wait is not None:  # rejected too often: answered before anything is read or written
+            return retry_after(_error(429, f"Too many rejected requests; retry in {wait} s"), wait)
         body = self._read_body(request)
         if isinstance(body, JsonResponse):
             return body
@@ -158,22 +155,27 @@ class ProviderWebhookView(View):
         except LookupError:
             text = _clean(body.decode("utf-8", "replace"))
         token = self._token(request)
+        if not self._is_authentic(token):
+            rejected_count("telephony", remote_addr)
+            ProviderWebhookEvent.objects.create(
+                provider=self.provider,
+                remote_addr=remote_addr,
+                headers=rejected_headers(request),
+                body=_clean(body[:REJECTED_BODY_LIMIT].decode("utf-8", "replace")),
+                is_authenticated=False,
+                outcome=Outcome.REJECTED,
+            )
+            logger.warning("Refused a %s webhook from %s: missing or invalid token", self.provider, remote_addr)
+            return _error(401, "Missing or invalid webhook token")
         stored = {
             "provider": self.provider,
-            "remote_addr": self._remote_addr(request),
+            "remote_addr": remote_addr,
             "headers": self._masked_headers(request, token),
         }
-        if not self._is_authentic(token):
-            ProviderWebhookEvent.objects.create(
-                **stored, body=text[:REJECTED_BODY_LIMIT], is_authenticated=False, outcome=Outcome.REJECTED
-            )
-            logger.warning(
-                "Refused a %s webhook from %s: missing or invalid token", self.provider, stored["remote_addr"]
-            )
-            return _error(401, "Missing or invalid webhook token")
         try:
             events = self.parse_events(payload)
-        except (WebhookPayloadError, RecursionError) as exc:
+        except (WebhookPayloadError, RecursionError, ValueError, TypeError, ArithmeticError) as exc:
+            # A value the parser cannot use: resending the same body cannot help, so 400, never 503.
             ProviderWebhookEvent.objects.create(
                 **stored,
                 body=text,

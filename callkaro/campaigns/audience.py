@@ -222,7 +222,8 @@ def audience_from_csv(
     for row in parsed.rows:
         found = by_phone.get(row.phone)
         if found and found[0] not in visible_ids:
-            errors.append((row.line, "The number belongs to another team member's lead"))
+            # The same words whether or not someone else owns the number: nothing about others' leads.
+            errors.append((row.line, "Not one of your leads"))
             continue
         lead_id, assignee = found if found else (None, None)
         if lead_id is None and create:

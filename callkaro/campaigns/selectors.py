@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from crm.selectors import team_member_for
+from crm.selectors import lead_queryset_for, team_member_for
 from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
@@ -41,7 +41,12 @@ def campaign_progress(campaign: CallKaroCampaign) -> dict[str, Any]:
     return c
 
 
-def campaign_recent_calls(campaign: CallKaroCampaign, limit: int = 200) -> QuerySet[CallKaroCallLog]:
-    return (
-        CallKaroCallLog.objects.filter(campaign=campaign).select_related("lead").order_by("-updated_at", "-id")[:limit]
-    )
+def campaign_recent_calls(
+    campaign: CallKaroCampaign, limit: int = 200, *, user: AbstractBaseUser | None = None
+) -> QuerySet[CallKaroCallLog]:
+    """The campaign's latest calls; with ``user``, only those of leads that user may see (a lead
+    reassigned to another rep after it was added drops off the rep's page)."""
+    qs = CallKaroCallLog.objects.filter(campaign=campaign)
+    if user is not None and not user.has_perm("crm.view_all_leads"):
+        qs = qs.filter(lead__in=lead_queryset_for(user).values("pk"))
+    return qs.select_related("lead").order_by("-updated_at", "-id")[:limit]

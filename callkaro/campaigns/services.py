@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from crm.dnc import dnc_numbers_among, is_do_not_call
 from crm.models import Lead
-from crm.selectors import team_member_for
+from crm.selectors import lead_queryset_for, team_member_for
 from telephony.eligibility import CAMPAIGN, eligibility_many, number_refusal
 from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 
@@ -302,6 +302,14 @@ def campaign_launch(
 # --- One lead inside a campaign ------------------------------------------------------------------
 
 
+def campaign_owner_may_see(campaign: CallKaroCampaign, lead: Lead) -> bool:
+    """A rep's campaign holds only that rep's leads, whoever adds one (a manager may not add another's)."""
+    owner = campaign.created_by
+    if owner is None:
+        return True
+    return lead_queryset_for(owner.user).filter(pk=lead.pk).exists()
+
+
 def campaign_call_schedule(
     *, user: AbstractBaseUser, campaign: CallKaroCampaign, lead: Lead, scheduled_at: dt.datetime | None = None
 ) -> tuple[CallKaroCallLog, bool]:
@@ -311,6 +319,8 @@ def campaign_call_schedule(
     when = scheduled_at or timezone.now()
     if lead.do_not_call or is_do_not_call(lead.phone):
         raise CampaignError("The lead is on the do-not-call list")
+    if not campaign_owner_may_see(campaign, lead):
+        raise CampaignError("The lead is not one of the campaign owner's leads")
     with transaction.atomic():
         pending = campaign.calls.select_for_update().filter(lead=lead, status=CallStatus.SCHEDULED).first()
         if pending is not None:

@@ -140,8 +140,9 @@ def _campaign_for(request: HttpRequest, pk: int) -> CallKaroCampaign:
     return get_object_or_404(campaigns_for(request.user), pk=pk)
 
 
-def _detail_context(campaign: CallKaroCampaign) -> dict:
-    return {"campaign": campaign, "progress": campaign_progress(campaign), "calls": campaign_recent_calls(campaign)}
+def _detail_context(request: HttpRequest, campaign: CallKaroCampaign) -> dict:
+    calls = campaign_recent_calls(campaign, user=request.user)
+    return {"campaign": campaign, "progress": campaign_progress(campaign), "calls": calls}
 
 
 @require_GET
@@ -150,7 +151,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if campaign.status == Status.DRAFT:
         return redirect("callkaro:campaign_preview", pk=campaign.pk)
     template = "callkaro/campaigns/_progress.html" if request.htmx else "callkaro/campaigns/detail.html"
-    return render(request, template, _detail_context(campaign))
+    return render(request, template, _detail_context(request, campaign))
 
 
 @require_POST
@@ -168,7 +169,7 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not done:
         messages.error(request, f"The campaign is {campaign.get_status_display().lower()}: cannot {action} it.")
     if request.htmx:
-        return render(request, "callkaro/campaigns/_progress.html", _detail_context(campaign))
+        return render(request, "callkaro/campaigns/_progress.html", _detail_context(request, campaign))
     return redirect("callkaro:campaign_detail", pk=campaign.pk)
 
 

@@ -83,7 +83,7 @@ def test_export_streams_header_rows_and_masks(calls, manager_client):
     with time_machine.travel(NOW, tick=False):
         response = manager_client.get(reverse(URL))
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="calls-2026-11-27-2026-11-27.csv"'
     rows = _read(response)
     assert rows[0] == list(dashboard.EXPORT_HEADER)
@@ -146,3 +146,31 @@ def test_mask_phone():
     assert dashboard.mask_phone("9812345678") == "•••••••678"
     assert dashboard.mask_phone("") == ""
     assert dashboard.mask_phone("+1234") == "••••"
+
+
+def test_every_text_cell_from_outside_is_neutralised_and_utf8_declared(calls, manager_client):
+    """Hang-up reasons, agent and member names come from providers and admins, not only lead names."""
+    calls["agent"].name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    calls["agent"].save()
+    CallKaroCallLog.objects.filter(pk=calls["callkaro"].pk).update(hangup_reason="=cmd|'/C calc'!A0")
+    AcefoneCallLog.objects.filter(pk=calls["acefone"].pk).update(hangup_cause="-2+3")
+    calls["callkaro"].team_member.name = "+SUM(A1)"
+    calls["callkaro"].team_member.save()
+    with time_machine.travel(NOW, tick=False):
+        response = manager_client.get(reverse(URL))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = _read(response)
+    ai, human = (dict(zip(rows[0], r, strict=True)) for r in rows[1:3])
+    assert ai["hangup_reason"] == "'=cmd|'/C calc'!A0"
+    assert ai["agent"].startswith("'@") and ai["team_member"] == "'+SUM(A1)"
+    assert human["hangup_reason"] == "'-2+3"
+    assert ai["to_number"] == "+91•••••••678"  # a masked number is data, left as it is
+    for row in rows[1:]:
+        assert all(not cell or cell[0] not in "=+-@" or cell.startswith("+91") for cell in row)
+
+
+def test_csv_safe_cell_neutralises_every_formula_start():
+    for text in ("=1+1", "+1+1", "-1+1", "@A1", "\tx", "\rx", " =1+1", "|x", "%x"):
+        assert dashboard.csv_safe_cell(text) == "'" + text
+    for value in ("plain", "", 12, None, "-12", "+91•••678", "3.5"):
+        assert dashboard.csv_safe_cell(value) == value

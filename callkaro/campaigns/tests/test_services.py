@@ -90,7 +90,7 @@ def test_csv_numbers_become_csv_import_leads_or_match_existing_ones_and_rep_cann
     LeadFactory(assigned_to=rep2, phone="+919876543212")
     parsed = audience_csv_parse("phone,name,plan\n9876543210,Asha,gold\n9876543211,New,silver\n9876543212,Theirs,x\n")
     members, errors = audience_from_csv(parsed, user=rep.user, create=True)
-    assert errors == [(4, "The number belongs to another team member's lead")]
+    assert errors == [(4, "Not one of your leads")]  # never says someone else owns it
     assert members[0].lead_id == mine.pk
     created = Lead.objects.get(phone="+919876543211")
     assert created.source == LeadSource.CSV_IMPORT and created.assigned_to == rep
