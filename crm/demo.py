@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -102,7 +103,7 @@ def seed_leads(reps: list[TeamMember], count: int = DEMO_LEAD_COUNT) -> int:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         source = rng.choices(sources, weights=[45, 30, 8, 5, 4, 4, 4])[0]
         meta_id = f"demo-{i:04d}"
-        mobile = f"+91{rng.choice('6789')}{rng.randrange(10**8, 10**9):09d}"
+        mobile = _demo_mobile(rng)
         if meta_id in existing:
             continue
         is_meta = source.startswith("meta_")
@@ -137,3 +138,11 @@ def seed(stdout) -> dict:
     created = seed_leads(reps)
     stdout.write(f"Leads: {created} created, {Lead.objects.count()} in all.")
     return {"password": password, "users": [u for u, *_ in DEMO_USERS]}
+
+
+def _demo_mobile(rng: random.Random) -> str:
+    """A random Indian mobile number (some 6x/7x/8x ranges are landlines, which AI calls refuse)."""
+    while True:
+        number = f"+91{rng.choice('6789')}{rng.randrange(10**8, 10**9):09d}"
+        if phonenumbers.number_type(phonenumbers.parse(number)) == phonenumbers.PhoneNumberType.MOBILE:
+            return number

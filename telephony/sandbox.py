@@ -32,6 +32,7 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie"})
 FAULT_KEYS = frozenset(
     {
         "latency_ms",
+        "only_path",
         "status",
         "retry_after",
         "timeout",
@@ -165,7 +166,7 @@ def sandbox_endpoint(
             if request.method not in methods:
                 response: HttpResponse = error(405, f"Method {request.method} not allowed")
             else:
-                response = _apply_faults(provider, error) or handler(request, body, *args, **kwargs)
+                response = _apply_faults(provider, error, request.path) or handler(request, body, *args, **kwargs)
             SandboxRequest.objects.filter(pk=record.pk).update(response_status=response.status_code)
             return response
 
@@ -174,8 +175,10 @@ def sandbox_endpoint(
     return decorator
 
 
-def _apply_faults(provider: str, error: Callable[[int, str], JsonResponse]) -> HttpResponse | None:
+def _apply_faults(provider: str, error: Callable[[int, str], JsonResponse], path: str = "") -> HttpResponse | None:
     faults = sandbox_faults(provider)
+    if faults.get("only_path") and faults["only_path"] not in path:
+        return None  # the faults apply to one endpoint only (e.g. dials fail while campaigns are created)
     if faults.get("latency_ms"):
         time.sleep(float(faults["latency_ms"]) / 1000)
     if faults.get("timeout"):

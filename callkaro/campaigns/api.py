@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
 from crm.selectors import lead_get_for_user
-from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
+from telephony.errors import ProviderConfigError, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 from ..models import CallKaroCampaign
 from . import services
@@ -116,7 +116,7 @@ def create_campaign(request: HttpRequest) -> JsonResponse:
         campaign = _draft_then_launch(request, campaign_settings, description, csv_data, audience)
     except CampaignError as exc:
         return _error(str(exc))
-    except (ProviderUnavailable, ProviderRejected, ProviderConfigError) as exc:
+    except (ProviderUnavailable, ProviderOutcomeUnknown, ProviderRejected, ProviderConfigError) as exc:
         return _provider_error_response(exc)
     bad = [{"line": line, "error": msg} for line, msg in audience.errors]
     return JsonResponse({"ok": True, "campaign": _campaign_json(campaign), "bad_rows": bad}, status=201)

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -250,11 +251,12 @@ def campaign_launch(
     """Launch a draft: create it at Call Karo (keeping ``batch_id``), flip it to scheduled or running,
     and write one call log per eligible lead.
 
-    The flip is a conditional update from DRAFT, so a double click launches once. Rows are written with
-    ``bulk_create`` a chunk at a time from a streamed audience, so a 100,000-lead campaign takes constant
-    memory. Call Karo's campaign is created last, once the local campaign is valid and written, inside
-    the same transaction: a Call Karo error rolls everything back, and a local failure (a bad row, a
-    double launch) never leaves an orphan batch at Call Karo.
+    Three steps, none holding the database while waiting on HTTP (that blocks every other writer; on
+    SQLite, even the provider's own sandbox): the rows are written while the campaign is still a draft,
+    so a local failure creates nothing at Call Karo; then Call Karo's campaign is created (on failure
+    the rows go); then the draft flips, with its batch id, in a conditional update. A short claim in
+    the cache keeps a double click from creating two batches. Rows are written a chunk at a time from a
+    streamed audience, so a 100,000-lead campaign takes constant memory.
     """
     now = now or timezone.now()
     if campaign.status != Status.DRAFT:
@@ -265,24 +267,47 @@ def campaign_launch(
         raise CampaignError("Unknown or unavailable agent")
     audience = audience or CampaignAudience.for_campaign(campaign, user)
     start_at = s.start_at or now
-    upload = campaign.audience_file.name if campaign.audience_file else ""
     description = {
         **campaign.audience,
         **audience.description(),
         "scope": SCOPE_ALL if user.has_perm("crm.view_all_leads") else SCOPE_OWN,
     }
+    if not _launch_claim(campaign.pk):
+        raise CampaignError("The campaign is being launched already")
+    try:
+        total = _launch_rows_write(campaign, audience, start_at=start_at)
+        try:
+            batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
+        except Exception:
+            CallKaroCallLog.objects.filter(campaign_id=campaign.pk).delete()  # never dialled: still a draft
+            raise
+        return _launch_flip(campaign, description, batch_id=batch_id, total=total, start_at=start_at, now=now)
+    finally:
+        _launch_release(campaign.pk)
+
+
+def _launch_claim(pk: int) -> bool:
+    try:
+        return bool(cache.add(f"campaign-launch:{pk}", 1, timeout=300))
+    except Exception:  # noqa: BLE001 - cache down: the conditional flip still launches once
+        return True
+
+
+def _launch_release(pk: int) -> None:
+    try:
+        cache.delete(f"campaign-launch:{pk}")
+    except Exception:  # noqa: BLE001,S110 - the claim expires by itself
+        pass
+
+
+def _launch_rows_write(campaign: CallKaroCampaign, audience: CampaignAudience, *, start_at: dt.datetime) -> int:
+    """Write one call log per eligible lead while the campaign is still a draft (the scheduler dials
+    only running campaigns); returns how many. Rows a launch that died midway left behind are replaced."""
     with transaction.atomic():
-        flipped = CallKaroCampaign.objects.filter(pk=campaign.pk, status=Status.DRAFT).update(
-            status=Status.SCHEDULED if start_at > now else Status.RUNNING,
-            start_at=start_at,
-            started_at=None if start_at > now else now,
-            audience=description,
-            audience_file="",
-            updated_at=now,
-        )
-        if not flipped:
+        locked = CallKaroCampaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status != Status.DRAFT:
             raise CampaignError("The campaign has been launched already")
-        campaign.refresh_from_db()
+        CallKaroCallLog.objects.filter(campaign_id=campaign.pk).delete()
         preview = CampaignPreview()
         chunk_size = settings.CAMPAIGN_BULK_CHUNK
         options = campaign_call_options(campaign)
@@ -291,11 +316,36 @@ def campaign_launch(
             CallKaroCallLog.objects.bulk_create(
                 [campaign_call_row(campaign, m, start_at, options=options) for m in chunk]
             )
-        campaign.total_leads = preview.eligible
-        campaign.batch_id = _remote_campaign_create(name=s.name, agent=s.agent)
-        campaign.save(update_fields=["total_leads", "batch_id"])
+    return preview.eligible
+
+
+def _launch_flip(
+    campaign: CallKaroCampaign,
+    description: dict[str, Any],
+    *,
+    batch_id: str,
+    total: int,
+    start_at: dt.datetime,
+    now: dt.datetime,
+) -> CallKaroCampaign:
+    """Draft to scheduled or running, with Call Karo's batch id: from here the scheduler dials it."""
+    upload = campaign.audience_file.name if campaign.audience_file else ""
+    with transaction.atomic():
+        flipped = CallKaroCampaign.objects.filter(pk=campaign.pk, status=Status.DRAFT).update(
+            status=Status.SCHEDULED if start_at > now else Status.RUNNING,
+            start_at=start_at,
+            started_at=None if start_at > now else now,
+            audience=description,
+            audience_file="",
+            total_leads=total,
+            batch_id=batch_id,
+            updated_at=now,
+        )
+        if not flipped:
+            raise CampaignError("The campaign has been launched already")
         if upload:
             _delete_upload_on_commit(campaign, upload)
+    campaign.refresh_from_db()
     return campaign
 
 

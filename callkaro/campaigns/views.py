@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from telephony.errors import ProviderConfigError, ProviderRejected, ProviderUnavailable
+from telephony.errors import ProviderConfigError, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 from ..models import CallKaroCampaign
 from . import lifecycle, services, uploads
@@ -101,7 +101,7 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
         if campaign.status != Status.DRAFT:  # launched meanwhile (a second click)
             return redirect("callkaro:campaign_detail", pk=campaign.pk)
         return redirect("callkaro:campaign_edit", pk=campaign.pk)
-    except (ProviderUnavailable, ProviderRejected, ProviderConfigError) as exc:
+    except (ProviderUnavailable, ProviderOutcomeUnknown, ProviderRejected, ProviderConfigError) as exc:
         messages.error(request, f"Could not create the campaign at Call Karo: {getattr(exc, 'message', exc)}")
         return redirect("callkaro:campaign_preview", pk=campaign.pk)
     context = {

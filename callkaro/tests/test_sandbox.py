@@ -277,3 +277,15 @@ def test_latency_and_status_faults_in_process(client, sandbox_settings):
     limited = api(client, "/v2/call/campaign", {"name": "x"})
     assert (limited.status_code, limited["Retry-After"], limited.json()["status"]) == (429, "4", "error")
     assert SandboxRequest.objects.filter(provider="callkaro").count() == 2  # recorded even when faulted
+
+
+@pytest.mark.django_db
+def test_a_fault_limited_to_one_path_leaves_the_others_alone(client):
+    """``sandbox_faults --only-path``: a key revoked for dials only, while campaigns are still created."""
+    from telephony.sandbox import sandbox_faults_set
+
+    sandbox_faults_set("callkaro", status=403, only_path="/call/outbound")
+    refused = api(client, "/call/outbound", {"to_number": "+919812345678", "agent_id": "agent-1"})
+    assert refused.status_code == 403
+    created = api(client, "/call/campaign", {"name": "Diwali", "agent_id": "agent-1"})
+    assert created.status_code == 200 and created.json()["batch_id"]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -46,6 +47,20 @@ def wait_http(url: str, timeout: float = 90.0) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
 
 
+def daytime_zone(now: datetime | None = None) -> str:
+    """A whole-hour zone where it is about noon now, for the stack's project time zone.
+
+    AI calls are refused outside 09:00-21:00 in the lead's zone (the project's, for the demo leads), so a
+    journey that calls "now" must not depend on when CI runs. Calling hours themselves are tested with
+    time-machine in the unit tests, and the outside-hours journey narrows the window on the config page.
+    """
+    hour = (now or datetime.now(UTC)).hour
+    offset = (12 - hour + 12) % 24 - 12  # -12..+11 hours from UTC
+    if offset == 0:
+        return "Etc/GMT"
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # the Etc/ sign is inverted
+
+
 def stack_env(workdir: Path, port: int) -> dict[str, str]:
     """The same variables `make run` sets, plus a private database, broker folder and cache."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_"))}
@@ -62,6 +77,7 @@ def stack_env(workdir: Path, port: int) -> dict[str, str]:
             "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
             "VAR_DIR": str(workdir / "var"),
             "PYTHONUNBUFFERED": "1",
+            "TIME_ZONE": daytime_zone(),
         }
     )
     env.update(_make_run_env())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .stack import ROOT, free_port, login_session, wait_http
+from .stack import ROOT, daytime_zone, free_port, login_session, wait_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,6 +44,7 @@ def test_make_run_serves_the_demo_and_an_ai_call_completes_offline(tmp_path):
     _copy_tree(copy)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_", "DJANGO_"))}
+    env["TIME_ZONE"] = daytime_zone()  # the demo's AI call must fall inside calling hours whenever CI runs
     log = open(tmp_path / "make-run.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         ["make", "run", f"PORT={port}"], cwd=copy, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

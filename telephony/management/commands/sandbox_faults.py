@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from telephony.sandbox import sandbox_faults, sandbox_faults_clear, sandbox_faults_set
 
 #: option -> fault key, for the valued options.
-VALUED = ("status", "retry_after", "latency_ms", "later_tries", "other_agent", "outcome")
+VALUED = ("status", "retry_after", "latency_ms", "later_tries", "other_agent", "outcome", "only_path")
 #: on/off switches.
 SWITCHES = ("timeout", "unknown_agent", "unsolicited_report", "extra_events", "short_call")
 
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--other-agent", help="Call Karo: reports name this agent as the one that spoke")
         parser.add_argument("--outcome", help="Call Karo: force the outcome (connected, no_answer, ...)")
         parser.add_argument("--short-call", action="store_true", help="Call Karo: a 5 s call with default post-call")
+        parser.add_argument("--only-path", help="apply the faults only to API paths containing this (/call/outbound)")
         parser.add_argument("--clear", action="store_true", help="remove every fault")
 
     def handle(self, *args, provider, clear, **options):
