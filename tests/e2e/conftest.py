@@ -46,13 +46,22 @@ def chromium():
 
 @pytest.fixture
 def page_for(chromium, stack, request):
-    """``page_for("rep")``: a logged-in page at laptop size; closed after the test."""
+    """``page_for("rep")``: a logged-in page at laptop size; closed after the test.
+
+    Every page is watched for Content-Security-Policy violations (an inline script or handler, a
+    resource from elsewhere): the journey fails on any, so the policy is proven in the browser."""
     contexts = []
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def make(username: str, *, width: int = 1366, height: int = 900):
         context = chromium.new_context(viewport={"width": width, "height": height}, base_url=stack.url)
         contexts.append(context)
         page = context.new_page()
+        page.on("console", watch)
         page.set_default_timeout(20_000)
         page.goto("/accounts/login/")
         page.fill("input[name=username]", username)
@@ -64,6 +73,7 @@ def page_for(chromium, stack, request):
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 def shot(page, name: str) -> Path:

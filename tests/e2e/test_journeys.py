@@ -90,8 +90,11 @@ def test_admin_configures_key_secret_and_agent_and_the_rep_sees_it(page_for, sta
     expect(admin.locator("body")).to_contain_text("••••7c1d")
     assert "e2e-live-key-7c1d" not in admin.content()
     admin.click("button:has-text('Generate')")
-    webhook_url = admin.locator("input[aria-label='Webhook URL']")
-    expect(webhook_url).to_have_value(re.compile(r"/callkaro-webhook/\?token=.{16,}"))
+    # The secret goes in a header; the URL with the secret in it is only the folded-away fallback.
+    expect(admin.locator("input[aria-label='Webhook secret']")).to_have_value(re.compile(r".{16,}"))
+    expect(admin.locator("#new-webhook-url")).to_contain_text("X-Webhook-Token")
+    fallback = admin.locator("input[aria-label='Webhook URL with the secret']")
+    expect(fallback).to_have_value(re.compile(r"/callkaro-webhook/\?token=.{16,}"))
     shot(admin, "3-admin-config")
     admin.locator("summary", has_text="Add an agent").click()
     admin.fill("input[name=agent_id]", "e2e-meera-ta")
