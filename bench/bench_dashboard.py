@@ -276,7 +276,7 @@ FROM callkaro_callkarocalllog WHERE created_at >= %s AND created_at < %s
 def bench_periods(manager) -> list[dict]:
     client = Client()
     client.force_login(manager.user)
-    url = reverse("callkaro:dashboard")
+    url = reverse("reporting:dashboard")
     out = []
     for key in PERIODS:
         period = period_resolve(key)
@@ -327,7 +327,7 @@ def bench_export(manager) -> list[dict]:
     for key in ["30d", "all"]:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t = time.perf_counter()
-        response = client.get(reverse("callkaro:dashboard_export"), {"period": key})
+        response = client.get(reverse("reporting:dashboard_export"), {"period": key})
         lines = size = 0
         for chunk in response.streaming_content:
             lines += chunk.count(b"\n")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include((crm_patterns, "crm"))),
     path("", include("callkaro.urls")),
+    path("", include("reporting.urls")),
     path("", include("acefone.urls")),
     path("", include("metaleads.urls")),
     path("", include("telephony.urls")),

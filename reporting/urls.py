@@ -1,11 +1,11 @@
-"""Dashboard URLs: the page, its live fragment and the CSV export.
-
-Included by ``callkaro/urls.py`` so that the names stay ``callkaro:dashboard`` and friends (the URL
-names are public: links, tests and the navigation use them); the views are this app's."""
+"""The manager's reports: the dashboard, its live fragment, the funnel and the CSV exports (``reporting:*``).
+The path ``/callkaro-dashboard/`` is the product's public interface and stays as it was."""
 
 from django.urls import path
 
 from . import views, views_funnel
+
+app_name = "reporting"
 
 urlpatterns: list = [
     path("callkaro-dashboard/", views.dashboard_page, name="dashboard"),

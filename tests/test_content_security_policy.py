@@ -56,7 +56,7 @@ def test_pages_carry_a_policy_without_inline_script(admin_client_member, admin_m
         reverse("crm:lead_list"),
         reverse("crm:call_panel") + f"?lead={lead.pk}",
         reverse("crm:lead_detail", args=[lead.pk]),
-        reverse("callkaro:dashboard"),
+        reverse("reporting:dashboard"),
         reverse("callkaro:config"),
         reverse("callkaro:campaign_list"),
         reverse("admin:index"),

@@ -30,7 +30,7 @@ def request_log():
 
 @pytest.mark.django_db
 def test_a_403_logs_one_line_without_traceback(rep_client, request_log):
-    assert rep_client.get(reverse("callkaro:dashboard")).status_code == 403
+    assert rep_client.get(reverse("reporting:dashboard")).status_code == 403
     text = request_log.getvalue()
     assert "Forbidden" in text and "Traceback" not in text
 

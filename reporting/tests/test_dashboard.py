@@ -355,22 +355,22 @@ def test_a_past_range_is_served_from_the_rollup(world, django_assert_num_queries
 
 @pytest.mark.parametrize("name", ["dashboard", "dashboard_live", "dashboard_export"])
 def test_reps_get_403(rep_client, name):
-    assert rep_client.get(reverse(f"callkaro:{name}")).status_code == 403
+    assert rep_client.get(reverse(f"reporting:{name}")).status_code == 403
 
 
 @pytest.mark.parametrize("name", ["dashboard", "dashboard_live", "dashboard_export"])
 def test_anonymous_is_sent_to_login(client, db, name):
-    response = client.get(reverse(f"callkaro:{name}"))
+    response = client.get(reverse(f"reporting:{name}"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_manager_and_admin_see_the_page(world, manager_client, admin_client_member):
     with time_machine.travel(NOW, tick=False):
         for c in (manager_client, admin_client_member):
-            response = c.get(reverse("callkaro:dashboard"))
+            response = c.get(reverse("reporting:dashboard"))
             assert response.status_code == 200
             body = response.content.decode()
-            assert 'hx-trigger="every 5s"' in body and reverse("callkaro:dashboard_live") in body
+            assert 'hx-trigger="every 5s"' in body and reverse("reporting:dashboard_live") in body
             assert 'id="dashboard-chart-data"' in body and "chart-4.6.1.umd.min.js" in body
             assert "Sales bot" in body and reverse("crm:lead_detail", args=[world["lead"].pk]) in body
             assert response.context["figures"].kpis.calls == 9
@@ -378,7 +378,7 @@ def test_manager_and_admin_see_the_page(world, manager_client, admin_client_memb
 
 def test_live_partial_is_a_fragment_with_the_filters(world, manager_client):
     with time_machine.travel(NOW, tick=False):
-        response = manager_client.get(reverse("callkaro:dashboard_live"), {"period": "7d", "provider": "callkaro"})
+        response = manager_client.get(reverse("reporting:dashboard_live"), {"period": "7d", "provider": "callkaro"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body and 'id="dashboard-chart-data"' in body and 'data-kpi="calls"' in body
@@ -387,7 +387,7 @@ def test_live_partial_is_a_fragment_with_the_filters(world, manager_client):
 
 def test_invalid_filters_fall_back_to_defaults(world, manager_client):
     with time_machine.travel(NOW, tick=False):
-        response = manager_client.get(reverse("callkaro:dashboard"), {"period": "x", "agent": "abc"})
+        response = manager_client.get(reverse("reporting:dashboard"), {"period": "x", "agent": "abc"})
     assert response.status_code == 200 and response.context["figures"].kpis.calls == 9
 
 
@@ -432,10 +432,10 @@ MAX_LIVE_QUERIES = 20
 def test_query_count_is_bounded_and_flat(manager_client, rep, rows, period, django_assert_max_num_queries):
     _seed(rows, rep)
     with django_assert_max_num_queries(MAX_PAGE_QUERIES):
-        assert manager_client.get(reverse("callkaro:dashboard"), {"period": period}).status_code == 200
+        assert manager_client.get(reverse("reporting:dashboard"), {"period": period}).status_code == 200
     cache.clear()
     with django_assert_max_num_queries(MAX_LIVE_QUERIES):
-        assert manager_client.get(reverse("callkaro:dashboard_live"), {"period": period}).status_code == 200
+        assert manager_client.get(reverse("reporting:dashboard_live"), {"period": period}).status_code == 200
 
 
 def test_query_count_does_not_grow_with_rows(manager_client, rep):
@@ -444,6 +444,6 @@ def test_query_count_does_not_grow_with_rows(manager_client, rep):
         _seed(rows, rep)
         cache.clear()
         with CaptureQueriesContext(connection) as ctx:
-            manager_client.get(reverse("callkaro:dashboard"), {"period": "all"})
+            manager_client.get(reverse("reporting:dashboard"), {"period": "all"})
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]

@@ -71,5 +71,5 @@ def test_a_cancelled_campaign_does_not_show_done(rep):
 
 
 def test_the_page_says_how_campaign_calls_are_credited(manager_client):
-    body = manager_client.get(reverse("callkaro:dashboard")).content.decode()
+    body = manager_client.get(reverse("reporting:dashboard")).content.decode()
     assert "for the owner of each called lead" in body and "Voicemail" in body

@@ -21,7 +21,7 @@ from telephony.status import CallStatus as S
 
 IST = ZoneInfo("Asia/Kolkata")
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=IST)
-URL = "callkaro:dashboard_export"
+URL = "reporting:dashboard_export"
 
 
 def _call(model, **kw):

@@ -108,14 +108,14 @@ def test_csv_exports_neutralise_formulas(funnel_world, manager_client, rep):
     Lead.objects.filter(pk=funnel_world["a"].pk).update(meta_form_name="=HYPERLINK(1)")
     rep.name = "@evil"
     rep.save()
-    funnel = manager_client.get(reverse("callkaro:dashboard_funnel_export") + "?period=7d").content.decode()
+    funnel = manager_client.get(reverse("reporting:dashboard_funnel_export") + "?period=7d").content.decode()
     assert "'=HYPERLINK(1)" in funnel and "\n=HYPERLINK" not in funnel
     assert funnel.splitlines()[0].startswith("Meta form,Meta campaign,Ad,Leads in")
-    board = manager_client.get(reverse("callkaro:dashboard_leaderboard_export") + "?period=7d").content.decode()
+    board = manager_client.get(reverse("reporting:dashboard_leaderboard_export") + "?period=7d").content.decode()
     assert "'@evil" in board
 
 
 def test_the_page_shows_both_tables(funnel_world, manager_client, rep_client):
-    body = manager_client.get(reverse("callkaro:dashboard_funnel") + "?period=7d").content.decode()
+    body = manager_client.get(reverse("reporting:dashboard_funnel") + "?period=7d").content.decode()
     assert "2BHK form" in body and "Team leaderboard" in body and "120 s" in body
-    assert rep_client.get(reverse("callkaro:dashboard_funnel")).status_code == 403
+    assert rep_client.get(reverse("reporting:dashboard_funnel")).status_code == 403

@@ -320,7 +320,7 @@ def test_page_query_count_is_bounded_with_the_rollup(world, manager_client, peri
     _build_all()
     with time_machine.travel(NOW, tick=False):
         with django_assert_max_num_queries(23):
-            response = manager_client.get(reverse("callkaro:dashboard"), {"period": period})
+            response = manager_client.get(reverse("reporting:dashboard"), {"period": period})
     assert response.status_code == 200
 
 

@@ -18,7 +18,7 @@ from tests.workers import wait_for
 urlpatterns = [
     path("sandbox/callkaro/", include("callkaro.sandbox_urls")),
     path("sandbox/acefone/", include("acefone.sandbox_urls")),
-    path("", include("callkaro.urls_webhooks")),
+    path("", include("callkaro.urls")),
     path("", include("acefone.urls")),
 ]
 

@@ -96,5 +96,5 @@ def test_a_stored_javascript_recording_is_not_a_link_on_the_dashboard(manager_cl
     CallKaroCallLog.objects.create(
         lead=lead, to_number=str(lead.phone), status="completed", recording_url="javascript:alert(1)"
     )
-    html = manager_client.get(reverse("callkaro:dashboard"), {"period": "all"}).content.decode()
+    html = manager_client.get(reverse("reporting:dashboard"), {"period": "all"}).content.decode()
     assert 'href="javascript:' not in html

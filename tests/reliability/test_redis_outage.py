@@ -103,8 +103,8 @@ def test_the_dashboard_opens_with_redis_down_and_logs_once(manager_client, rep, 
     CallKaroCallLog.objects.create(lead=LeadFactory(assigned_to=rep), to_number="+919800000001", status="completed")
     caplog.set_level(logging.WARNING)
     for _ in range(3):
-        page = manager_client.get(reverse("callkaro:dashboard"), {"period": "all"})
+        page = manager_client.get(reverse("reporting:dashboard"), {"period": "all"})
         assert page.status_code == 200
-        fragment = manager_client.get(reverse("callkaro:dashboard"), {"period": "all"}, headers={"HX-Request": "true"})
+        fragment = manager_client.get(reverse("reporting:dashboard"), {"period": "all"}, headers={"HX-Request": "true"})
         assert fragment.status_code == 200
     assert len(_outage_logs(caplog, "dashboard")) == 1

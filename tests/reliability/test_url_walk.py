@@ -97,12 +97,12 @@ EXPECTED: dict[str, Spec] = {
     "callkaro:create_campaign": S(post=True),
     "callkaro:schedule_campaign_call": S(post=True),
     # dashboard: managers and admins
-    "callkaro:dashboard": S(get_ok=MANAGER_AND_UP, rep_denied=True),
-    "callkaro:dashboard_live": S(get_ok=MANAGER_AND_UP, rep_denied=True),
-    "callkaro:dashboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
-    "callkaro:dashboard_funnel": S(get_ok=MANAGER_AND_UP, rep_denied=True),
-    "callkaro:dashboard_funnel_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
-    "callkaro:dashboard_leaderboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "reporting:dashboard": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "reporting:dashboard_live": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "reporting:dashboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "reporting:dashboard_funnel": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "reporting:dashboard_funnel_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
+    "reporting:dashboard_leaderboard_export": S(get_ok=MANAGER_AND_UP, rep_denied=True),
     # own authentication: a shared secret (webhooks) or local-only fakes (sandbox, when mounted)
     "callkaro:webhook": S(post=True, public=True),
     "acefone:webhook": S(post=True, public=True),
