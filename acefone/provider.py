@@ -87,7 +87,7 @@ class AcefoneProvider(TelephonyProvider):
         """Settle stuck calls from Acefone's call-records API (its webhooks are optional)."""
         from . import webhooks
 
-        return webhooks.call_records_reconcile(call_logs=call_logs)
+        return webhooks.call_records_reconcile(call_logs=call_logs, fetch_records=self.call_records)
 
     def call_records(self, from_date: Any, to_date: Any, page: int = 1, limit: int = 100) -> list[dict]:
         with self.client() as client:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -174,30 +175,25 @@ def _record_as_event_body(record: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def call_records_reconcile(*, call_logs: list) -> int:
+def call_records_reconcile(*, call_logs: list, fetch_records: Callable[..., list[dict]]) -> int:
     """Settle stuck Acefone calls from the call-records API; returns how many records changed a call.
 
     Records go through the same parser and the same forward-only apply as webhooks (matched by
     custom_identifier when present, else by number and time). Provider errors propagate: the
-    caller then marks the calls ``unknown`` for a person to check.
+    caller then marks the calls ``unknown`` for a person to check. ``fetch_records(since, until, page,
+    limit)`` is the provider's own call-records read, passed in so that parsing never imports the provider.
     """
     if not call_logs:
         return 0
     from telephony.errors import ProviderConfigError
     from telephony.events import call_event_apply
 
-    from .provider import AcefoneProvider
-
-    provider = AcefoneProvider()
-    if not hasattr(provider, "call_records"):
-        logger.warning("The Acefone provider has no call_records(): stuck calls cannot be reconciled")
-        return 0
     since = min(log.created_at for log in call_logs) - timedelta(minutes=5)
     until = timezone.now()
     applied = 0
     for page in range(1, 21):
         try:
-            records = provider.call_records(since, until, page, 100) or []
+            records = fetch_records(since, until, page, 100) or []
         except ProviderConfigError as exc:
             logger.warning("Cannot reconcile stuck Acefone calls: %s", exc)
             return applied
