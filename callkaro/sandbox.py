@@ -9,11 +9,9 @@ asked, non-``call_ended`` events, short calls and forced outcomes.
 
 from __future__ import annotations
 
-import random
 import secrets
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -24,16 +22,9 @@ from telephony.sandbox import sandbox_endpoint, sandbox_faults, schedule_webhook
 from .client import E164
 from .config import get_effective_config
 from .options import HHMM, LANGUAGES, PRIORITY_MAX, PRIORITY_MIN, RETRIES_MAX, RETRIES_MIN, SCHEDULE_AT_FORMAT
-from .sandbox_reports import call_reports
+from .sandbox_reports import call_ended_payload, call_reports  # noqa: F401 - call_ended_payload: tests
 
 PROVIDER = "callkaro"
-FROM_NUMBER = "918069000000"
-TRANSCRIPTS = [
-    "AI: Namaste, am I speaking with {name}? User: Yes. AI: You enquired about a 2BHK in Whitefield. "
-    "User: Yes, I'd like to see it this weekend. AI: I have booked a site visit for Saturday.",
-    "AI: Hello {name}, this is about your enquiry. User: I am busy, call me later. AI: Sure, I will call back.",
-    "AI: Hi {name}, calling about the flat you enquired about. User: Not interested any more. AI: Understood.",
-]
 
 
 def error(status: int, message: str) -> JsonResponse:
@@ -73,57 +64,6 @@ def _invalid_options(body: dict) -> str | None:
         except (TypeError, ValueError):
             return "schedule_at must be YYYY-MM-DDTHH:MM:SS"
     return None
-
-
-def call_ended_payload(body: dict, call_sid: str, outcome: str, rng: random.Random | None = None) -> dict[str, Any]:
-    """A plausible ``call_ended`` webhook for the simulated call.
-
-    Its shape is the documented one in ``tests/fixtures/providers/callkaro_call_ended.json``.
-    """
-    rng = rng or random.Random()
-    metadata = body.get("metadata") or {}
-    name = str(metadata.get("lead_name") or metadata.get("name") or "there")
-    data: dict[str, Any] = {
-        "callSid": call_sid,
-        "name": "outbound-scheduled" if body.get("schedule_at") else "outbound-api",
-        "agent": body.get("agent_id", ""),
-        "from": FROM_NUMBER,
-        "to": str(body.get("to_number", "")).lstrip("+"),
-        "time": datetime.now(ZoneInfo(get_effective_config().time_zone)).strftime("%Y-%m-%d %H:%M:%S"),
-        "batchId": body.get("batch_id", ""),
-        "call_metadata": metadata,
-        "try_count": 0,
-        "recordingUrl": "",
-        "call_duration": 0,
-        "transcription": "",
-        "post_call": {},
-        "post_call_detail": {},
-        "disposition_reason": "",
-        "conversion_status": False,
-        "next_call_scheduled": False,
-        "call_link": f"https://callkaro.example.invalid/dashboard/call-history?call_id={call_sid}",
-    }
-    if outcome == "connected":
-        converted = rng.random() < 0.4
-        transcript = TRANSCRIPTS[0 if converted else rng.randrange(1, len(TRANSCRIPTS))].format(name=name)
-        lead_status = "interested" if converted else rng.choice(["call_back", "not_interested"])
-        data.update(
-            hangup_reason=rng.choice(["CLIENT_INITIATED", "PARTICIPANT_REMOVED"]),
-            call_duration=rng.randint(35, 240),
-            recordingUrl=f"https://recordings.example.invalid/{call_sid}.mp3",
-            transcription=transcript,
-            post_call={"lead_status": lead_status},
-            post_call_detail={"lead_status": {"value": lead_status, "comment": "Simulated by the sandbox"}},
-            disposition_reason="Interested, site visit requested" if converted else "Asked for a call back",
-            conversion_status=converted,
-        )
-    elif outcome == "voicemail":
-        data.update(hangup_reason="VOICEMAIL_DETECTED", call_duration=rng.randint(4, 20))
-    elif outcome == "rejected":
-        data.update(hangup_reason="USER_REJECTED")
-    else:
-        data.update(hangup_reason=rng.choice(["USER_UNAVAILABLE", "USER_UNRESPONSIVE"]))
-    return {"event": "call_ended", "data": data}
 
 
 def webhook_url() -> str:
