@@ -4,8 +4,8 @@ The webhook stores its event (one durable INSERT) and answers; after that it onl
 and only when none is running or queued: a cache flag taken with ``cache.add`` (one Redis round trip,
 atomic) says one is. The drain claims pending rows in batches (``SKIP LOCKED``, so drains, the
 periodic catch-up and a late per-event task never take the same row), applies each with the one-event
-``webhook_event_reprocess`` inside one transaction per batch, writes the rows' outcomes with one
-``bulk_update``, and loops until nothing is pending.
+``webhook_event_reprocess`` inside one transaction per batch, writes the rows' outcomes in one
+round trip, and loops until nothing is pending.
 
 Why nothing is lost: the row is committed before the kick; the drain clears its flag *before* its
 last look for pending rows, so an event stored after that look finds no flag and kicks a new drain.
@@ -22,7 +22,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from .events import deferred_records, webhook_event_apply_pending, webhook_event_reprocess
@@ -36,6 +36,20 @@ DRAIN_FLAG = "telephony:webhook-drain"
 #: How long a kick or a running batch holds the flag: the longest a dead worker's flag delays the next drain.
 DRAIN_FLAG_SECONDS = 10
 RECORD_FIELDS = ["outcome", "call_log_id", "processed_at", "attempts", "error"]
+
+
+def _write_records(rows: list[ProviderWebhookEvent]) -> None:
+    """The batch's rows in one round trip: ``executemany`` (pipelined by psycopg 3). Django's
+    ``bulk_update`` builds a CASE per column, which cost about 1 ms of CPU per row here."""
+    qn, ops = connection.ops.quote_name, connection.ops
+    sets = ", ".join(f"{qn(name)} = %s" for name in RECORD_FIELDS)
+    sql = f"UPDATE {qn(ProviderWebhookEvent._meta.db_table)} SET {sets} WHERE {qn('id')} = %s"  # noqa: S608
+    params = [
+        (r.outcome, r.call_log_id, ops.adapt_datetimefield_value(r.processed_at), r.attempts, r.error, r.pk)
+        for r in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _batch_size() -> int:
@@ -116,7 +130,7 @@ def drain_batch(*, size: int | None = None) -> dict[str, int]:
         # A failed event wrote its own row (webhook_event_fail); the others are written here, at once.
         done = {r.pk: r for r in records if r.outcome != Outcome.FAILED}
         if done:
-            ProviderWebhookEvent.objects.bulk_update(list(done.values()), RECORD_FIELDS)
+            _write_records(list(done.values()))
     return counts
 
 
