@@ -39,6 +39,7 @@ from .calls import (
     campaign_call_row,
 )
 from .inputs import CampaignSettings
+from .rows import rows_write
 
 
 @dataclass
@@ -203,9 +204,10 @@ def campaign_launch(
     """Launch a draft: create it at Call Karo (keeping ``batch_id``), flip it to scheduled or running,
     and write one call log per eligible lead.
 
-    The flip is a conditional update from DRAFT, so a double click launches once. Rows are written with
-    ``bulk_create`` a chunk at a time from a streamed audience, so a 100,000-lead campaign takes constant
-    memory. Raises ProviderUnavailable/Rejected from Call Karo before anything is written.
+    The flip is a conditional update from DRAFT, so a double click launches once. Rows stream from the
+    audience into PostgreSQL's ``COPY`` (``bulk_create`` by chunks elsewhere: ``rows.rows_write``), so a
+    campaign of a million leads takes constant memory. Raises ProviderUnavailable/Rejected from Call Karo
+    before anything is written.
     """
     now = now or timezone.now()
     if campaign.status != Status.DRAFT:
@@ -239,11 +241,12 @@ def campaign_launch(
         preview = CampaignPreview()
         chunk_size = settings.CAMPAIGN_BULK_CHUNK
         options = campaign_call_options(campaign)
-        members = audience.members(create=True)
-        for chunk in _chunks(_eligible(members, preview, chunk_size), chunk_size):
-            CallKaroCallLog.objects.bulk_create(
-                [campaign_call_row(campaign, m, start_at, options=options) for m in chunk]
-            )
+        members = _eligible(audience.members(create=True), preview, chunk_size)
+        rows_write(
+            CallKaroCallLog,
+            (campaign_call_row(campaign, m, start_at, options=options) for m in members),
+            chunk_size=chunk_size,
+        )
         campaign.total_leads = preview.eligible
         campaign.save(update_fields=["total_leads"])
         if upload:
