@@ -129,6 +129,12 @@ def section_fanout(o: dict, big: dict | None = None) -> str:
             else "; 1M leads: not run (full `make bench` only)."
         ),
         "",
+        "`COPY` (`callkaro/campaigns/rows.py`) sends each 2,000-row chunk as one stream: no INSERT to build and "
+        "no ids to return. Chunks, not one stream, because the audience is read through a server-side cursor "
+        "and the eligibility checks query the same connection, which a running COPY holds. Values go through "
+        "each field's `pre_save`/`get_db_prep_save`, so defaults, `auto_now` and JSON are written as the ORM "
+        "writes them (a test compares them column by column); SQLite keeps `bulk_create`.",
+        "",
     ]
     return "\n".join(lines) + "\n"
 
@@ -215,7 +221,35 @@ def summary(outcomes: dict[str, dict]) -> str:
     for name, o in outcomes.items():
         if not o.get("ok"):
             rows.append(f"| {name} | **failed**: {o.get('error', '').splitlines()[0]} | | | |")
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows + _kept_rows(outcomes)) + "\n"
+
+
+#: How each benchmark's rows start in the summary table, to keep them when an ``--only`` run skips it.
+ROW_PREFIX = {
+    "webhook": "| webhook",
+    "speed_to_lead": "| speed-to-lead",
+    "campaign_fanout": "| campaign fan-out |",
+    "campaign_fanout_1m": "| campaign fan-out, 1M",
+    "dispatch": "| dispatch",
+    "dashboard": "| dashboard",
+    "call_panel": "| call panel",
+}
+
+
+def _kept_rows(outcomes: dict[str, dict]) -> list[str]:
+    """The earlier summary rows of benchmarks this run did not measure, marked as such."""
+    if not DOC.exists():
+        return []
+    head = DOC.read_text().split("\n## ", 1)[0].splitlines()
+    kept = []
+    for name, prefix in ROW_PREFIX.items():
+        if name not in outcomes:
+            kept += [
+                row.replace(" |", " _(earlier run)_ |", 1) if "earlier run" not in row else row
+                for row in head
+                if row.startswith(prefix)
+            ]
+    return kept
 
 
 def write_doc(info: dict[str, str], outcomes: dict[str, dict], total: float, previous: str | None) -> None:
@@ -226,7 +260,13 @@ def write_doc(info: dict[str, str], outcomes: dict[str, dict], total: float, pre
         f"{info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, Linux {info['kernel']}; {info['python']}; "
         f"PostgreSQL {info['postgresql']}; Redis {info['redis']}; everything on loopback. Every figure comes with "
         "a baseline measured in the same run on the same machine: read the ratios, the absolute numbers drift "
-        "with the machine (other work on it included).",
+        f"with the machine (other work on it included). Load average when the run started: {info.get('load', '?')}."
+        + (
+            f" This was an `--only` run ({info['measured']}): the other sections are kept from an earlier run, "
+            "marked as such."
+            if info.get("measured")
+            else ""
+        ),
         "",
         summary(outcomes),
     ]

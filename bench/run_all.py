@@ -97,6 +97,7 @@ def machine() -> dict[str, str]:
         "postgresql": psql("SHOW server_version"),
         "redis": (re.search(r"redis_version:(\S+)", sh("redis-cli -h 127.0.0.1 info server").stdout) or [None, "?"])[1],
         "kernel": platform.release(),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -261,6 +262,7 @@ def main() -> None:
     if args.quick:
         print("\n--quick: figures from small sizes, docs/performance.md left alone\n" + summary(outcomes), flush=True)
     else:
+        info["measured"] = ", ".join(outcomes) if args.only else ""
         write_doc(info, outcomes, total, previous)
     failed = [n for n, o in outcomes.items() if not o.get("ok")]
     print(
