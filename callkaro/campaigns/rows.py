@@ -9,10 +9,34 @@ Values go through each field's own ``pre_save``/``get_db_prep_save``, so default
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from itertools import islice
+from typing import Any
 
 from django.db import connection, models
+
+#: Values whose database form depends only on the value: when a column repeats one (the campaign, the
+#: agent, the options, the start time), its prepared form is reused instead of prepared again per row.
+_PLAIN = (str, int, bool, type(None), Decimal, dt.datetime, dt.date)
+_UNSET = object()
+
+
+def _preparer(fields: list[models.Field]) -> Callable[[models.Model], list[Any]]:
+    last: list[Any] = [_UNSET] * len(fields)
+    prepared: list[Any] = [None] * len(fields)
+
+    def row(obj: models.Model) -> list[Any]:
+        out = []
+        for i, field in enumerate(fields):
+            raw = field.pre_save(obj, True)
+            if not (isinstance(raw, _PLAIN) and type(raw) is type(last[i]) and raw == last[i]):
+                last[i], prepared[i] = raw, field.get_db_prep_save(raw, connection)
+            out.append(prepared[i])
+        return out
+
+    return row
 
 
 def _copy(model: type[models.Model], objs: Iterable[models.Model]) -> int:
@@ -20,10 +44,10 @@ def _copy(model: type[models.Model], objs: Iterable[models.Model]) -> int:
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
     sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
-    written = 0
+    written, prepare = 0, _preparer(fields)
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for obj in objs:
-            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+            copy.write_row(prepare(obj))
             written += 1
     return written
 
