@@ -271,7 +271,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 s per target, few calls: proves it runs")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.calls = 3, 8_000
+        args.seconds, args.calls = 2, 6_000
     if not args.database_url.startswith("postgres"):
         sys.exit("--database-url must name a migrated PostgreSQL database")
     if not shutil.which("wrk"):

@@ -65,6 +65,10 @@ def write_doc(rows: int, seed_info: dict, periods: list[dict], exports: list[dic
 
 
 DOC_NOTES = """
+Scale: `--scale N` sets the call logs in all (default 1,200,000: 5/6 Call Karo, 1/6 Acefone); the 10M target
+is `bench/run_all.py --only dashboard --scale 10000000` (about 6 GB of disk and most of an hour to seed).
+The dashboard has no funnel or leaderboard yet, so none is timed.
+
 How to read it: *baseline* is one hand-written conditional-aggregation query (the KPI cards only) over
 the period's AI rows. *Live selectors, no roll-up* is `dashboard_figures`: every widget's grouped query over
 the call logs themselves, what the page cost before the roll-up. *Page, cold* is a full render with an

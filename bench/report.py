@@ -45,7 +45,10 @@ def section_dispatch(o: dict) -> str:
                 f"{', '.join(f'{k} {v:,}' for k, v in sorted(d['statuses'].items()))}; scheduler ticks: {d['ticks']}."
                 + (" **The run hit its time limit.**" if d.get("timed_out") else ""),
                 "",
-                "No target is set for this one. A dispatch is a task round trip plus the claim UPDATE, a read "
+                "Issue 18's target (≥ 25 % of the trivial tasks, ≤ 6 queries per dial) waits for the dial "
+                "rework scheduled after issue 14's dial-time checks; `telephony/tests/test_dial_queries.py` "
+                "holds today's count (9 queries for one dial) as a ceiling. "
+                "A dispatch is a task round trip plus the claim UPDATE, a read "
                 "with the lead, the pre-dial checks (lead callable, do-not-call, campaign eligibility), stamps "
                 "and the provider's id saved, and one HTTP request to the provider (served by the same two "
                 "cores); with two processes it is bounded by those round trips, not by Celery. "
