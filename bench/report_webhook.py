@@ -49,7 +49,8 @@ def section_webhook(o: dict) -> str:
         f"| events stored per second in the same window | {a['stored_per_second']:.0f} |",
         f"| apply lag (stored → call log updated), p50 / p99 / max | {a['lag_p50_ms']:.0f} / "
         f"{a['lag_p99_ms']:.0f} / {a['lag_max_ms']:.0f} ms |",
-        f"| backlog when wrk stopped; drained in | {a['backlog_at_end']:,} events; {a['drained_in_seconds']:.1f} s |",
+        f"| backlog when wrk stopped; drained in | {a['backlog_at_end']:,} events; {a['drained_in_seconds']:.1f} s "
+        f"({a['backlog_at_end'] / max(a['drained_in_seconds'], 0.1):.0f} events/s with no requests arriving) |",
         f"| pending after the drain; lost (2xx without a row, or never applied) | {a['pending_after_drain']}; "
         f"**{a['lost']}** |",
         f"| calls completed by the run's events | {a['calls_completed']:,} |",
@@ -82,6 +83,10 @@ def section_webhook(o: dict) -> str:
 
 
 WEBHOOK_NOTES = """
+Reading the lag: wrk posts as fast as the server answers, more than the worker can apply on the same two
+cores, so the backlog (and with it the lag) grows for the whole run; it is an overload figure, not the
+lag at a sustainable rate. With no requests arriving the same worker drains faster (the row above).
+
 How events are applied now (issue 18). The request still does one durable INSERT of the raw and parsed
 event before its 200. It no longer publishes a Celery message per event: after commit it takes a Redis flag
 with `cache.add` (one round trip, atomic) and publishes `telephony.webhook_events_drain` only when no drain is
@@ -96,7 +101,7 @@ rolls the batch back and its flag expires in 10 s; with Redis down the request p
 broker down it applies its own event; beat's `webhook_events_rematch` still applies anything pending for over
 a minute.
 
-Where the CPU goes. Per request (cProfile, in process): about 1.3 ms of CPU against the minimal view's 0.5:
+Where the CPU goes. Per request (in process): 0.9–1.3 ms of CPU across runs against the minimal view's 0.5:
 Django's request/response and the ORM INSERT about half, JSON parsing and the event's JSON copy most of the
 rest, the Redis flag check 0.1–0.3 ms; the wall time is dominated by the INSERT's commit (WAL flush). Per
 applied event in the worker: about 8 ms of CPU and 10 statements, of which the call log's lock, update and
