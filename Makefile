@@ -14,7 +14,7 @@ RUN_ENV := DEBUG=true PROVIDER_SANDBOX=true PORT=$(PORT) \
 	META_APP_SECRET=sandbox-meta-app-secret META_VERIFY_TOKEN=sandbox-meta-verify \
 	META_PAGE_ACCESS_TOKEN=sandbox-meta-page-token SPEED_TO_LEAD_AGENT_ID=demo-arjun-en
 
-.PHONY: run test deps lint bench clean print-run-env
+.PHONY: run test deps lint bench bench-quick clean print-run-env
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,12 @@ lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# `make bench BENCH_ARGS=--quick` (or BENCH_QUICK=1 make bench): small sizes, proves every benchmark runs.
 bench: deps
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+bench-quick: deps
+	$(PY) bench/run_all.py --quick
 
 print-run-env:
 	@echo $(RUN_ENV)

@@ -35,8 +35,11 @@ from bench.common import (  # noqa: E402
     emit,
     free_port,
     start_gunicorn,
+    start_worker,
     stop,
+    wait_until,
 )
+from bench.webhook_apply import ApplyWatcher, drain_and_account  # noqa: E402
 
 #: The documented ``call_ended`` shape, shared with the tests (a path inside the repository).
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "providers" / "callkaro_call_ended.json"
@@ -204,28 +207,58 @@ def cpu_per_request(first_id: int, live_first_id: int, n: int = 300) -> dict[str
 
 
 def measure_targets(
-    base: str, ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int, threads: int
+    base: str, ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int, threads: int, warmup: int
 ) -> dict[str, dict]:
-    """Each target warmed up for 3 s, then measured, each on its own range of live calls."""
-    targets = [
-        ("bare", f"{base}/bench/bare/"),
-        ("minimal_update", f"{base}/bench/minimal-update/"),
-        ("webhook", f"{base}/callkaro-webhook/?token={WEBHOOK_SECRET}"),
-    ]
+    """The two baselines, each warmed up for ``warmup`` seconds, then measured on its own range of live calls."""
     results: dict[str, dict] = {}
-    for name, url in targets:
-        warm_lo, warm_hi = ranges["webhook_warmup"] if name == "webhook" else ranges[name]
-        wrk(url, lo=warm_lo, hi=warm_hi, seconds=3, connections=connections, threads=threads, tag=f"w{name}")
+    for name, path in (("bare", "/bench/bare/"), ("minimal_update", "/bench/minimal-update/")):
         lo, hi = ranges[name]
+        wrk(base + path, lo=lo, hi=hi, seconds=warmup, connections=connections, threads=threads, tag=f"w{name}")
         results[name] = r = wrk(
-            url, lo=lo, hi=hi, seconds=seconds, connections=connections, threads=threads, tag=f"m{name}"
+            base + path, lo=lo, hi=hi, seconds=seconds, connections=connections, threads=threads, tag=f"m{name}"
         )
-        print(
-            f"{name:>15}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-            f"({r['requests']:,} requests, {r['non_2xx']} non-2xx, {r['errors']} socket errors)",
-            flush=True,
-        )
+        _print(name, r)
     return results
+
+
+def _print(name: str, r: dict) -> None:
+    print(
+        f"{name:>15}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+        f"({r['requests']:,} requests, {r['non_2xx']} non-2xx, {r['errors']} socket errors)",
+        flush=True,
+    )
+
+
+def measure_webhook_with_worker(
+    base: str, env: dict[str, str], ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int,
+    threads: int, warmup: int,
+) -> tuple[dict, dict]:  # fmt: skip
+    """The real webhook while a real Celery worker drains: what wrk sees, and what the worker applied."""
+    url = f"{base}/callkaro-webhook/?token={WEBHOOK_SECRET}"
+    worker = start_worker(env, concurrency=1)
+    try:
+        lo, hi = ranges["webhook_warmup"]
+        wrk(url, lo=lo, hi=hi, seconds=warmup, connections=connections, threads=threads, tag="wwebhook")
+        # The worker is up and draining once the warm-up's events are applied.
+        from bench.webhook_apply import _counts
+
+        if not wait_until(lambda: (lambda c: c[0] == c[1])(_counts(lo, hi)), timeout=90, interval=0.5):
+            raise RuntimeError("the worker did not drain the warm-up events within 90 s")
+        lo, hi = ranges["webhook"]
+        with ApplyWatcher(lo, hi) as watcher:
+            r = wrk(url, lo=lo, hi=hi, seconds=seconds, connections=connections, threads=threads, tag="mwebhook")
+        _print("webhook", r)
+        applied = {**watcher.steady_rates(), **drain_and_account(lo, hi, answered_2xx=r["requests"] - r["non_2xx"])}
+    finally:
+        stop(worker)
+    print(
+        f"{'applied':>15}: {applied['applied_per_second']:8.1f} events/s steady "
+        f"(stored {applied['stored_per_second']:.1f}/s)"
+        f"  lag p50 {applied['lag_p50_ms']:.0f} ms p99 {applied['lag_p99_ms']:.0f} ms  backlog at end "
+        f"{applied['backlog_at_end']}, drained in {applied['drained_in_seconds']:.1f} s, lost {applied['lost']}",
+        flush=True,
+    )
+    return r, applied
 
 
 def main() -> None:
@@ -235,16 +268,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 2) + 1)
     parser.add_argument("--calls", type=int, default=40_000)
+    parser.add_argument("--quick", action="store_true", help="3 s per target, few calls: proves it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.calls = 2, 6_000
     if not args.database_url.startswith("postgres"):
         sys.exit("--database-url must name a migrated PostgreSQL database")
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
     django_setup(args.database_url, DJANGO_SETTINGS_MODULE="bench.settings")
     from django.db import connection
-    from django.db.models import Count
-
-    from telephony.models import ProviderWebhookEvent
 
     first, last = seed(args.calls)
     total = last - first + 1
@@ -254,8 +287,7 @@ def main() -> None:
     port = free_port()
     env = bench_env(args.database_url, DJANGO_SETTINGS_MODULE="bench.settings")
     server = start_gunicorn(env, port, workers=args.workers)
-    base = f"http://127.0.0.1:{port}"
-    threads = 2
+    base, threads, warmup = f"http://127.0.0.1:{port}", 2, 1 if args.quick else 3
     # Disjoint id ranges, so that every real webhook finishes a call that is still live.
     third = total // 3
     ranges = {
@@ -264,27 +296,24 @@ def main() -> None:
         "webhook_warmup": (first + third, first + third + 1999),
         "webhook": (first + third + 2000, last),
     }
+    timing = {"seconds": args.seconds, "connections": args.connections, "threads": threads, "warmup": warmup}
     try:
-        results = measure_targets(base, ranges, seconds=args.seconds, connections=args.connections, threads=threads)
+        results = measure_targets(base, ranges, **timing)
+        results["webhook"], applied = measure_webhook_with_worker(base, env, ranges, **timing)
     finally:
         stop(server)
-    lo, hi = ranges["webhook"]
-    outcomes = dict(
-        ProviderWebhookEvent.objects.filter(call_log_id__gte=lo, call_log_id__lte=hi)
-        .values("outcome")
-        .annotate(n=Count("id"))
-        .values_list("outcome", "n")
-    )
-    print(f"stored webhook outcomes in the measured run: {outcomes}", flush=True)
     profile = queries_per_webhook(last)  # beyond what wrk and the CPU measurement reach: a live call
     print(f"one webhook request: {profile['queries']} SQL statements {profile['statements']}", flush=True)
     # Calls wrk never reached (it posts from the start of its range): live, so each webhook finishes one.
-    cpu = cpu_per_request(first, last - 600 - 2)
+    n = 50 if args.quick else 300
+    cpu = cpu_per_request(first, last - 2 * n - 2, n=n)
     for name, c in cpu.items():
         print(f"in process, {name:>15}: {c['wall_ms']:5.2f} ms wall, {c['cpu_ms']:5.2f} ms CPU per request")
-    ratio = results["webhook"]["rps"] / results["minimal_update"]["rps"]
+    minimal = results["minimal_update"]["rps"]
+    ratio, applied_ratio = results["webhook"]["rps"] / minimal, applied["applied_per_second"] / minimal
     print(
-        f"webhook / minimal-update throughput: {ratio:.0%} (target >= 80 %), p99 {results['webhook']['p99_ms']:.0f} ms"
+        f"webhook / minimal-update: answered {ratio:.0%}, applied {applied_ratio:.0%} (target >= 80 %), "
+        f"p99 {results['webhook']['p99_ms']:.0f} ms, apply lag p99 {applied['lag_p99_ms']:.0f} ms"
     )
     emit(
         {
@@ -292,9 +321,12 @@ def main() -> None:
             "connections": args.connections,
             "seconds": args.seconds,
             "wrk_threads": threads,
+            "quick": args.quick,
             "results": results,
             "ratio_vs_minimal": ratio,
-            "outcomes": outcomes,
+            "applied_ratio_vs_minimal": applied_ratio,
+            "applied": applied,
+            "outcomes": applied["outcomes"],
             "webhook_sql": profile,
             "in_process": cpu,
         }

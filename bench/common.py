@@ -80,6 +80,9 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
             "CALLKARO_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "CALLKARO_API_KEY": API_KEY,
             "CALLKARO_DEFAULT_AGENT_ID": "bench-agent",
+            # DEBUG off refuses to start without every provider's webhook secret (telephony.E002).
+            "ACEFONE_WEBHOOK_SECRET": "bench-acefone-webhook-secret",
+            "ACEFONE_API_TOKEN": "bench-acefone-token",
             "LOG_LEVEL": "ERROR",
             "PYTHONWARNINGS": "ignore::UserWarning",
             "CELERY_TASK_ALWAYS_EAGER": "false",

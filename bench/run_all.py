@@ -4,7 +4,11 @@ Each benchmark runs in its own process with its own database (``crm_bench_*``, d
 bounded in requests and time; one that fails or overruns is reported with why, and the others
 still run. Every figure is printed beside a baseline measured in the same run on the same machine.
 
-    .venv/bin/python bench/run_all.py [--only webhook,dispatch,call_panel,campaign_fanout,dashboard]
+    .venv/bin/python bench/run_all.py [--quick] [--only webhook,dispatch,...] [--scale 10000000]
+
+``--quick`` (or ``BENCH_QUICK=1``; ``make bench ARGS=--quick``) runs every benchmark at small sizes, a
+few seconds each, to prove they all still run (``.ci/run`` does it); it prints the summary and leaves
+docs/performance.md alone, since its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from bench.common import (  # noqa: E402
     drop_db,
     psql,
 )
-from bench.report import previous_dashboard, write_doc  # noqa: E402
+from bench.report import previous_dashboard, summary, write_doc  # noqa: E402
 
 TEMPLATE_DB = "crm_bench"
 BUDGET_SECONDS = 14 * 60  # the whole run stays under 15 minutes
@@ -93,6 +97,7 @@ def machine() -> dict[str, str]:
         "postgresql": psql("SHOW server_version"),
         "redis": (re.search(r"redis_version:(\S+)", sh("redis-cli -h 127.0.0.1 info server").stdout) or [None, "?"])[1],
         "kernel": platform.release(),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -147,12 +152,72 @@ def run(name: str, cmd: list[str], *, env: dict[str, str], timeout: float) -> di
     return {"ok": False, "seconds": seconds, "error": reason}
 
 
+NAMES = ["webhook", "dispatch", "call_panel", "campaign_fanout", "campaign_fanout_1m", "speed_to_lead", "dashboard"]
+
+
+def plans(quick: bool, scale: int) -> dict[str, tuple[list[str], str, bool, int]]:
+    """Per benchmark: its script and arguments, its database, whether it starts from the migrated
+    template, and its time limit in seconds; ``quick`` shrinks every size."""
+    bench = ROOT / "bench"
+    if quick:
+        return {
+            "webhook": ([str(bench / "bench_webhook.py"), "--quick"], "crm_bench_webhook", True, 120),
+            "dispatch": (
+                [str(bench / "bench_dispatch.py"), "--calls", "60", "--trivial", "100"],
+                "crm_bench_dispatch",
+                True,
+                90,
+            ),
+            "call_panel": (
+                [str(bench / "bench_call_panel.py"), "--leads", "2000", "--renders", "3"],
+                "crm_bench_panel",
+                True,
+                60,
+            ),
+            "campaign_fanout": (
+                [str(bench / "bench_campaign_fanout.py"), "--json", "--leads", "2000"],
+                "crm_bench_fanout",
+                False,
+                60,
+            ),
+            "speed_to_lead": ([str(bench / "bench_speed_to_lead.py"), "--quick"], "crm_bench_stl", True, 120),
+            "dashboard": (
+                [str(bench / "bench_dashboard.py"), "--no-write", "--json", "--scale", "24000"],
+                "crm_bench_dashboard",
+                False,
+                90,
+            ),
+        }
+    return {
+        "webhook": ([str(bench / "bench_webhook.py")], "crm_bench_webhook", True, 200),
+        "dispatch": ([str(bench / "bench_dispatch.py"), "--calls", "1200"], "crm_bench_dispatch", True, 240),
+        "call_panel": ([str(bench / "bench_call_panel.py")], "crm_bench_panel", True, 240),
+        "campaign_fanout": ([str(bench / "bench_campaign_fanout.py"), "--json"], "crm_bench_fanout", False, 400),
+        "campaign_fanout_1m": (
+            [str(bench / "bench_campaign_fanout.py"), "--json", "--leads", "1000000", "--variants", "launch"],
+            "crm_bench_fanout_1m",
+            False,
+            600,
+        ),
+        "speed_to_lead": ([str(bench / "bench_speed_to_lead.py")], "crm_bench_stl", True, 400),
+        "dashboard": (
+            [str(bench / "bench_dashboard.py"), "--no-write", "--json", "--scale", str(scale)],
+            "crm_bench_dashboard",
+            False,
+            420 if scale <= 1_200_000 else 3600,
+        ),
+    }
+
+
 def main() -> None:
-    names = ["webhook", "dispatch", "call_panel", "campaign_fanout", "dashboard"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(names), help="comma-separated subset of " + ", ".join(names))
+    parser.add_argument("--only", default="", help="comma-separated subset of " + ", ".join(NAMES))
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"))
+    parser.add_argument("--scale", type=int, default=1_200_000, help="dashboard call logs (10000000 possible)")
     args = parser.parse_args()
-    wanted = [n for n in args.only.split(",") if n in names]
+    table = plans(args.quick, args.scale)
+    wanted = [n for n in (args.only.split(",") if args.only else NAMES) if n in table]
+    budget = 5 * 60 if args.quick else BUDGET_SECONDS + (3600 if args.scale > 1_200_000 else 0)
     started = time.monotonic()
     ensure_services()
     info = machine()
@@ -161,23 +226,15 @@ def main() -> None:
     outcomes: dict[str, dict] = {}
     wrk_problem = ensure_wrk() if "webhook" in wanted else None
     migrate_template()
-    bench = ROOT / "bench"
-    plans = {
-        "webhook": ([str(bench / "bench_webhook.py")], "crm_bench_webhook", True, 200),
-        "dispatch": ([str(bench / "bench_dispatch.py"), "--calls", "1200"], "crm_bench_dispatch", True, 240),
-        "call_panel": ([str(bench / "bench_call_panel.py")], "crm_bench_panel", True, 240),
-        "campaign_fanout": ([str(bench / "bench_campaign_fanout.py"), "--json"], "crm_bench_fanout", False, 400),
-        "dashboard": ([str(bench / "bench_dashboard.py"), "--no-write", "--json"], "crm_bench_dashboard", False, 420),
-    }
     try:
         for name in wanted:
-            script, database, from_template, limit = plans[name]
-            remaining = BUDGET_SECONDS - (time.monotonic() - started)
+            script, database, from_template, limit = table[name]
+            remaining = budget - (time.monotonic() - started)
             if name == "webhook" and wrk_problem:
                 outcomes[name] = {"ok": False, "error": wrk_problem}
                 continue
             if remaining < 30:
-                outcomes[name] = {"ok": False, "error": "skipped: the run's 14-minute budget was used up"}
+                outcomes[name] = {"ok": False, "error": f"skipped: the run's {budget // 60}-minute budget was used up"}
                 continue
             try:
                 ensure_services()  # another job on the machine may have restarted one
@@ -187,7 +244,7 @@ def main() -> None:
                     drop_db(database)
                 url = db_url(database)
                 env = bench_env(url)
-                if name == "campaign_fanout":
+                if name.startswith("campaign_fanout"):
                     env.pop("DJANGO_SETTINGS_MODULE")  # it picks its own (crm.settings_test), as before
                 outcomes[name] = run(name, [PY, *script, "--database-url", url], env=env, timeout=min(limit, remaining))
             except Exception as exc:  # noqa: BLE001 - one benchmark's failure must not stop the others
@@ -202,7 +259,11 @@ def main() -> None:
     finally:
         drop_db(TEMPLATE_DB)
     total = time.monotonic() - started
-    write_doc(info, outcomes, total, previous)
+    if args.quick:
+        print("\n--quick: figures from small sizes, docs/performance.md left alone\n" + summary(outcomes), flush=True)
+    else:
+        info["measured"] = ", ".join(outcomes) if args.only else ""
+        write_doc(info, outcomes, total, previous)
     failed = [n for n, o in outcomes.items() if not o.get("ok")]
     print(
         f"make bench: {len(outcomes) - len(failed)} of {len(outcomes)} benchmarks ran in {total / 60:.1f} min", end=""

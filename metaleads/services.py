@@ -34,6 +34,9 @@ Status = MetaLeadDelivery.Status
 #: A claimed fetch not finished by then (a killed worker) may be claimed again: reads are safe to repeat.
 FETCH_LEASE = timedelta(minutes=5)
 MAX_FETCH_ATTEMPTS = 12
+#: The first retries of a failed fetch, in seconds: soon, so a Graph hiccup costs a new lead seconds, not
+#: a beat tick; the worker schedules them itself (``quick_retry_delay``). Later ones back off to an hour.
+QUICK_RETRY_SECONDS = (2, 6)
 #: Commercial calls only between these hours in the callee's zone (TRAI, design 5b).
 
 
@@ -114,7 +117,9 @@ def _fetch_failed(delivery: MetaLeadDelivery, exc: Exception) -> str:
     """Keep the row for a retry with backoff (Retry-After when Graph gives one); give up after many."""
     message = redact(getattr(exc, "message", "") or str(exc))[:500]
     attempts = delivery.attempts
-    delay = getattr(exc, "retry_after", None) or min(30 * 2 ** max(attempts - 1, 0), 3600)
+    delay = (
+        getattr(exc, "retry_after", None) or quick_retry_delay(attempts) or min(30 * 2 ** max(attempts - 3, 0), 3600)
+    )
     status = Status.GAVE_UP if attempts >= MAX_FETCH_ATTEMPTS else Status.FAILED
     MetaLeadDelivery.objects.filter(pk=delivery.pk, status=Status.FETCHING).update(
         status=status, error=message, next_attempt_at=timezone.now() + timedelta(seconds=delay)
@@ -122,6 +127,20 @@ def _fetch_failed(delivery: MetaLeadDelivery, exc: Exception) -> str:
     graph_error_record(f"Lead {delivery.leadgen_id}: {message}")
     logger.warning("Meta lead %s not fetched (attempt %s): %s", delivery.leadgen_id, attempts, message)
     return status
+
+
+def quick_retry_delay(attempts: int) -> int | None:
+    """Seconds until the quick retry after ``attempts`` failed fetches; None once those are used up."""
+    return QUICK_RETRY_SECONDS[attempts - 1] if 0 < attempts <= len(QUICK_RETRY_SECONDS) else None
+
+
+def delivery_retry_due_in(delivery_id: int) -> float | None:
+    """Seconds until a failed fetch is due again, if the worker should schedule it itself (a quick retry)."""
+    row = MetaLeadDelivery.objects.filter(pk=delivery_id, status=Status.FAILED).values("attempts", "next_attempt_at")
+    row = row.first()
+    if row is None or row["next_attempt_at"] is None or quick_retry_delay(row["attempts"]) is None:
+        return None
+    return max((row["next_attempt_at"] - timezone.now()).total_seconds(), 0.0)
 
 
 def delivery_fetch(*, delivery_id: int) -> str:

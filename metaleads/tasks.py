@@ -5,12 +5,20 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="metaleads.delivery_fetch", ignore_result=True, acks_late=True)
-def delivery_fetch_task(delivery_id: int) -> str:
-    """Fetch one stored lead id from Graph and apply it. A failure is kept on the row for a retry."""
-    from .services import delivery_fetch
+@shared_task(name="metaleads.delivery_fetch", ignore_result=True, acks_late=True, bind=True)
+def delivery_fetch_task(self, delivery_id: int) -> str:
+    """Fetch one stored lead id from Graph and apply it. A failure is kept on the row for a retry.
 
-    return delivery_fetch(delivery_id=delivery_id)
+    The first retries are scheduled here, seconds later (beat's sweep stays the safety net); run
+    inline (eager, tests) a countdown means nothing, so the sweep does them.
+    """
+    from .services import delivery_fetch, delivery_retry_due_in
+
+    status = delivery_fetch(delivery_id=delivery_id)
+    due_in = delivery_retry_due_in(delivery_id) if status == "failed" and not self.request.is_eager else None
+    if due_in is not None:
+        delivery_fetch_task.apply_async((delivery_id,), countdown=due_in + 0.2)
+    return status
 
 
 @shared_task(name="metaleads.backfill_due", ignore_result=True)

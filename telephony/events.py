@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -150,6 +153,22 @@ def _apply_to_log(log: BaseCallLog, event: CallEvent) -> tuple[bool, list[str]]:
     return advance, changed
 
 
+#: Set by a batch (``telephony.drain``): applied rows are collected here and written in one UPDATE.
+_DEFERRED: ContextVar[list[ProviderWebhookEvent] | None] = ContextVar("webhook_records_deferred", default=None)
+
+
+@contextmanager
+def deferred_records() -> Iterator[list[ProviderWebhookEvent]]:
+    """Within this block ``_record`` only sets the row's fields; the caller saves the rows it yields
+    in the same transaction (a batch's one ``bulk_update`` instead of one UPDATE per event)."""
+    rows: list[ProviderWebhookEvent] = []
+    token = _DEFERRED.set(rows)
+    try:
+        yield rows
+    finally:
+        _DEFERRED.reset(token)
+
+
 def _record(webhook_event: ProviderWebhookEvent | None, outcome: str, pk: int | None, error: str = "") -> None:
     if webhook_event is None or webhook_event.pk is None:
         return
@@ -158,6 +177,10 @@ def _record(webhook_event: ProviderWebhookEvent | None, outcome: str, pk: int | 
     webhook_event.processed_at = timezone.now()
     webhook_event.attempts = min(webhook_event.attempts + 1, 32767)
     webhook_event.error = error
+    batch = _DEFERRED.get()
+    if batch is not None:
+        batch.append(webhook_event)
+        return
     webhook_event.save(update_fields=["outcome", "call_log_id", "processed_at", "attempts", "error"])
 
 
@@ -292,27 +315,6 @@ def webhook_event_apply_pending(*, webhook_event_id: int) -> str:
         if row.outcome != Outcome.PENDING:
             return row.outcome
         return webhook_event_reprocess(webhook_event=row)
-
-
-def webhook_event_apply_later(*, webhook_event: ProviderWebhookEvent) -> str:
-    """Hand a freshly stored event to a worker, after commit; returns its outcome so far.
-
-    The webhook answers once the raw event is stored: applying it (row lock, call update, lead
-    follow-up) is the worker's job. A lost task leaves the row ``pending``;
-    ``webhook_events_rematch`` applies it after ``PENDING_GRACE``.
-    """
-    transaction.on_commit(partial(_enqueue_apply, webhook_event.pk), robust=True)
-    return Outcome.PENDING
-
-
-def _enqueue_apply(webhook_event_id: int) -> None:
-    from .tasks import webhook_event_apply
-
-    try:
-        webhook_event_apply.apply_async((webhook_event_id,), ignore_result=True)
-    except Exception:  # noqa: BLE001 - a broker outage: apply in the request, as before the queue
-        logger.exception("Could not enqueue webhook event %s; applying it inline", webhook_event_id)
-        webhook_event_apply_pending(webhook_event_id=webhook_event_id)
 
 
 def webhook_events_rematch(*, limit: int = 500, max_age: timedelta = timedelta(days=7)) -> dict[str, int]:

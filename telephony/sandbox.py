@@ -29,9 +29,13 @@ from .models import SandboxRequest
 logger = logging.getLogger("telephony.sandbox")
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie"})
+#: ``latency_ms_max`` makes the latency uniform between the two; ``error_rate`` answers ``status`` to that
+#: share of requests only (0.05: one in twenty), the others pass.
 FAULT_KEYS = frozenset(
     {
         "latency_ms",
+        "latency_ms_max",
+        "error_rate",
         "only_path",
         "status",
         "retry_after",
@@ -180,11 +184,14 @@ def _apply_faults(provider: str, error: Callable[[int, str], JsonResponse], path
     if faults.get("only_path") and faults["only_path"] not in path:
         return None  # the faults apply to one endpoint only (e.g. dials fail while campaigns are created)
     if faults.get("latency_ms"):
-        time.sleep(float(faults["latency_ms"]) / 1000)
+        low = float(faults["latency_ms"])
+        time.sleep(random.uniform(low, max(low, float(faults.get("latency_ms_max") or low))) / 1000)  # noqa: S311
     if faults.get("timeout"):
         # Answer only after the client's read timeout: it must treat the call as "unknown".
         time.sleep(float(faults.get("timeout_seconds") or settings.TELEPHONY_READ_TIMEOUT + 1))
     status = int(faults.get("status") or 0)
+    if status and faults.get("error_rate") is not None and random.random() >= float(faults["error_rate"]):  # noqa: S311
+        status = 0
     if status:
         messages = {429: "Too many requests", 500: "Internal server error", 503: "Service unavailable"}
         response = error(status, messages.get(status, f"Simulated error {status}"))

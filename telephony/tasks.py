@@ -38,11 +38,20 @@ def sandbox_webhook_send_task(provider: str, payloads: list[dict]) -> list[int |
 
 @shared_task(name="telephony.webhook_event_apply", autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
 def webhook_event_apply(webhook_event_id: int) -> str:
-    """Apply a stored webhook event after the 200, then (after commit) its lead follow-up and ``call_became_final``.
+    """Apply one stored webhook event, then (after commit) its lead follow-up and ``call_became_final``.
 
+    The webhook now kicks the batch drain instead; this stays for messages queued before that change.
     A no-op unless the row is still pending, so a retry is safe.
     """
     return events.webhook_event_apply_pending(webhook_event_id=webhook_event_id)
+
+
+@shared_task(name="telephony.webhook_events_drain", autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
+def webhook_events_drain_task() -> dict[str, int]:
+    """Apply pending webhook events in batches until none is left (kicked by the webhook, at most one queued)."""
+    from .drain import webhook_events_drain
+
+    return webhook_events_drain()
 
 
 @shared_task(name="telephony.webhook_events_rematch")

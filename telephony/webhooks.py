@@ -3,9 +3,10 @@
 Order of work (dj-stripe/anymail style): method, content type, size and JSON are checked before
 any database work; then the shared secret; then the raw event is stored with its de-duplication
 key and its normalised event (one INSERT; the unique index turns a concurrent copy into a 200
-``duplicate``) and answered 200. The body is parsed here, once: a Celery task enqueued after commit
-applies the stored event (row lock, forward-only update), then runs the lead follow-up once that
-commits, in the same task. A lost task leaves the row ``pending`` for the periodic re-match, and a failure
+``duplicate``) and answered 200. The body is parsed here, once; after commit the request kicks the
+batch drain (``telephony.drain``) unless one is already queued or running, and the drain applies the
+stored events (row lock, forward-only update), then runs each lead follow-up once its batch commits.
+A lost drain leaves the rows ``pending`` for the periodic re-match, and a failure
 while applying is recorded on the stored row for ``reprocess_webhooks``.
 """
 
@@ -27,8 +28,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from .base import CallEvent
+from .drain import webhook_drain_kick_later
 from .event_json import event_to_json
-from .events import webhook_event_apply_later
 from .models import ProviderWebhookEvent
 from .payload import WebhookPayloadError
 from .registry import get_provider
@@ -206,9 +207,9 @@ class ProviderWebhookView(View):
             )
             return {"id": row.pk, "outcome": Outcome.DUPLICATE}
         try:
-            outcome = webhook_event_apply_later(webhook_event=row)
+            outcome = webhook_drain_kick_later(webhook_event=row)
         except Exception:  # noqa: BLE001 - stored and pending: the periodic task applies it
-            logger.exception("Could not hand %s webhook event %s on; it stays pending", self.provider, row.pk)
+            logger.exception("Could not kick the drain for %s event %s; it stays pending", self.provider, row.pk)
             outcome = Outcome.PENDING
         return {"id": row.pk, "outcome": outcome}
 

@@ -41,6 +41,7 @@ from .calls import (
     campaign_call_row,
 )
 from .inputs import CampaignSettings
+from .rows import rows_write
 
 
 @dataclass
@@ -255,8 +256,9 @@ def campaign_launch(
     SQLite, even the provider's own sandbox): the rows are written while the campaign is still a draft,
     so a local failure creates nothing at Call Karo; then Call Karo's campaign is created (on failure
     the rows go); then the draft flips, with its batch id, in a conditional update. A short claim in
-    the cache keeps a double click from creating two batches. Rows are written a chunk at a time from a
-    streamed audience, so a 100,000-lead campaign takes constant memory.
+    the cache keeps a double click from creating two batches. Rows stream from the audience into
+    PostgreSQL's ``COPY`` (``bulk_create`` by chunks elsewhere: ``rows.rows_write``), so a campaign of a
+    million leads takes constant memory.
     """
     now = now or timezone.now()
     if campaign.status != Status.DRAFT:
@@ -311,11 +313,12 @@ def _launch_rows_write(campaign: CallKaroCampaign, audience: CampaignAudience, *
         preview = CampaignPreview()
         chunk_size = settings.CAMPAIGN_BULK_CHUNK
         options = campaign_call_options(campaign)
-        members = audience.members(create=True)
-        for chunk in _chunks(_eligible(members, preview, chunk_size), chunk_size):
-            CallKaroCallLog.objects.bulk_create(
-                [campaign_call_row(campaign, m, start_at, options=options) for m in chunk]
-            )
+        members = _eligible(audience.members(create=True), preview, chunk_size)
+        rows_write(
+            CallKaroCallLog,
+            (campaign_call_row(campaign, m, start_at, options=options) for m in members),
+            chunk_size=chunk_size,
+        )
     return preview.eligible
 
 

@@ -123,3 +123,18 @@ def test_the_command_refuses_without_the_sandbox(meta_settings):
     meta_settings.PROVIDER_SANDBOX = False
     with pytest.raises(CommandError):
         call_command("meta_simulate_leads", "3")
+
+
+def test_a_fault_with_an_error_rate_fails_only_that_share_and_latency_can_vary(client, monkeypatch):
+    from telephony import sandbox
+
+    simulate_leads(count=1, send=lambda body, headers: 200, rng=random.Random(2), drop_rate=1.0)
+    lead_id = MetaSandboxLead.objects.get().leadgen_id
+    slept: list[float] = []
+    monkeypatch.setattr(sandbox.time, "sleep", slept.append)
+    sandbox_faults_set("meta", latency_ms=300, latency_ms_max=2000, status=500, error_rate=0.25)
+    auth = {"Authorization": f"Bearer {PAGE_TOKEN}"}
+    codes = [client.get(f"/sandbox/meta/{lead_id}", headers=auth).status_code for _ in range(200)]
+    assert set(codes) == {200, 500}
+    assert 20 <= codes.count(500) <= 80  # about a quarter
+    assert all(0.3 <= s <= 2.0 for s in slept) and max(slept) - min(slept) > 0.5

@@ -200,6 +200,7 @@ def test_beat_schedule_registers_the_webhook_tasks(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"telephony.webhook_events_rematch", "telephony.calls_stuck_settle"} <= tasks
     assert "telephony.webhook_event_apply" in app.tasks
+    assert "telephony.webhook_events_drain" in app.tasks
 
 
 @pytest.mark.django_db
@@ -218,10 +219,14 @@ def test_the_configured_final_hooks_run_cleanly(client, lead, monkeypatch, caplo
 def test_with_a_real_queue_the_answer_comes_once_stored_and_the_task_applies_it(
     client, lead, settings, django_capture_on_commit_callbacks
 ):
-    """Without eager Celery the request only stores; the apply task is enqueued after commit."""
+    """Without eager Celery the request only stores; the drain is kicked after commit."""
+    from django.core.cache import cache
+
     from crm.celery import app
+    from telephony.drain import DRAIN_FLAG
 
     log = make_ck_log(lead)
+    cache.delete(DRAIN_FLAG)
     app.conf.task_always_eager = False
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -232,17 +237,18 @@ def test_with_a_real_queue_the_answer_comes_once_stored_and_the_task_applies_it(
     assert response.status_code == 200
     assert response.json()["events"] == [{"id": row.pk, "outcome": "pending"}]
     assert (row.outcome, row.attempts, row.processed_at) == ("pending", 0, None)
-    assert len(callbacks) == 1  # the publish waits for the commit, so a worker always finds the row
+    assert len(callbacks) == 1  # the kick waits for the commit, so a worker always finds the row
     log.refresh_from_db()
     assert log.status == "initiated"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert webhook_tasks.webhook_event_apply(row.pk) == "applied"  # what the worker runs
+        assert webhook_tasks.webhook_events_drain_task() == {"applied": 1}  # what the worker runs
     row.refresh_from_db()
     log.refresh_from_db()
     lead.refresh_from_db()
     assert (row.outcome, row.attempts, log.status, lead.stage) == ("applied", 1, "completed", "converted")
-    # A redelivered task (acks_late) is a no-op: the row is no longer pending.
+    # A second drain, or a per-event task queued before the drain existed, is a no-op.
+    assert webhook_tasks.webhook_events_drain_task() == {}
     assert webhook_tasks.webhook_event_apply(row.pk) == "applied"
     row.refresh_from_db()
     assert row.attempts == 1
@@ -255,21 +261,25 @@ def test_a_broker_outage_applies_the_event_in_the_request(client, lead, monkeypa
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
+    from django.core.cache import cache
+
+    from telephony.drain import DRAIN_FLAG, webhook_drain_kick
+
     log = make_ck_log(lead)
-    monkeypatch.setattr(webhook_tasks.webhook_event_apply, "apply_async", broker_down)
+    monkeypatch.setattr(webhook_tasks.webhook_events_drain_task, "apply_async", broker_down)
+    cache.delete(DRAIN_FLAG)
     app.conf.task_always_eager = False
     try:
-        from telephony.events import _enqueue_apply
-
         row = ProviderWebhookEvent.objects.create(
             provider="callkaro", body=json.dumps(call_ended(log.pk)), is_authenticated=True, dedup_key="ck:x"
         )
-        _enqueue_apply(row.pk)
+        webhook_drain_kick(webhook_event_id=row.pk)
     finally:
         app.conf.task_always_eager = True
     row.refresh_from_db()
     log.refresh_from_db()
     assert row.outcome == "applied" and log.status == "completed"
+    assert cache.get(DRAIN_FLAG) is None  # the next request tries the broker again
 
 
 @pytest.mark.django_db

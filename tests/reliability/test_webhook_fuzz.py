@@ -55,7 +55,9 @@ AF_FIELDS = ["call_id", "uuid", "custom_identifier", "call_status", "billsec", "
              "event"]  # fmt: skip
 ck_mutations = st.dictionaries(st.sampled_from(CK_FIELDS), values, min_size=1, max_size=5)
 af_mutations = st.dictionaries(st.sampled_from(AF_FIELDS), values, min_size=1, max_size=5)
-header_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20)
+# Not "cookie": Django's test client parses that header itself and cannot encode a value beyond latin-1 (a
+# real server never receives one: HTTP headers are bytes), so it would crash the client, not the app.
+header_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20).filter(lambda n: n != "cookie")
 header_values = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=0xFFFF, exclude_categories=["Cs"]), max_size=60
 )
