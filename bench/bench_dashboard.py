@@ -69,6 +69,7 @@ from django.utils import timezone  # noqa: E402
 from bench.dashboard_doc import render_section, write_doc  # noqa: E402
 from bench.dashboard_seed import build_rollup, ensure_database, rebuild_schema, seed  # noqa: E402
 from reporting import selectors as dashboard  # noqa: E402
+from reporting.funnel import funnel_report, leaderboard  # noqa: E402
 from reporting.periods import DashboardFilters, period_resolve  # noqa: E402
 
 PERIODS = ["today", "7d", "30d", "all"]
@@ -130,12 +131,15 @@ def bench_periods(manager) -> list[dict]:
         row["cold_ms"], row["page_queries"] = timed(cold_page, repeat)
         client.get(url, {"period": key})  # fill the cache
         row["warm_ms"], row["warm_queries"] = timed(warm_page, 10)
+        row["funnel_ms"], row["funnel_queries"] = timed(lambda period=period: funnel_report(period), repeat)
+        row["board_ms"], row["board_queries"] = timed(lambda period=period: leaderboard(period), repeat)
         out.append(row)
         print(
             f"{key:>6}: {calls:>9,} calls | baseline 1 query {row['baseline_ms']:7.1f} ms | selectors "
             f"{row['selectors_ms']:7.1f} ms ({row['selector_queries']} q) | page cold {row['cold_ms']:7.1f} ms "
             f"({row['page_queries']} q) | page warm {row['warm_ms']:6.1f} ms "
-            f"({row['warm_queries']} q)",
+            f"({row['warm_queries']} q) | funnel {row['funnel_ms']:6.1f} ms ({row['funnel_queries']} q) "
+            f"| leaderboard {row['board_ms']:6.1f} ms ({row['board_queries']} q)",
             flush=True,
         )
     return out

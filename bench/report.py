@@ -210,7 +210,8 @@ def summary(outcomes: dict[str, dict]) -> str:
     if o.get("ok"):
         for p in o["result"]["periods"]:
             rows.append(
-                f"| dashboard, {p['period']} | cold {p['cold_ms']:.0f} ms, warm {p['warm_ms']:.0f} ms "
+                f"| dashboard, {p['period']} | cold {p['cold_ms']:.0f} ms, warm {p['warm_ms']:.0f} ms; "
+                f"funnel {p.get('funnel_ms', 0):.0f} ms, leaderboard {p.get('board_ms', 0):.0f} ms "
                 f"| 1 raw query {p['baseline_ms']:.0f} ms | {p['warm_ms'] / max(p['baseline_ms'], 0.1):.1f}× (warm) "
                 "| < 300 ms |"
             )
