@@ -18,7 +18,6 @@ import responses
 import time_machine
 from django.core.cache import cache
 
-from acefone.models import AcefoneCallLog
 from callkaro import services
 from callkaro.campaigns.audience import CampaignAudience, LeadFilter
 from callkaro.campaigns.inputs import CampaignSettings
@@ -26,6 +25,7 @@ from callkaro.campaigns.services import audience_preview
 from callkaro.models import CallKaroAgent, CallKaroCallLog
 from crm.tests.factories import LeadFactory
 from telephony import eligibility
+from telephony.registry import call_log_model
 from telephony.services import call_dispatch, call_place
 from telephony.status import CallStatus
 
@@ -106,10 +106,10 @@ def test_a_human_call_outside_hours_asks_the_rep_to_confirm(rep_client, lead, re
         resp = _hx(rep_client, "/initiate-acefone-call/", {"lead_id": lead.pk})
         html = resp.content.decode()
         assert resp["X-Call-Status"] == "409" and 'data-action="confirm-outside-hours"' in html
-        assert not AcefoneCallLog.objects.exists()
+        assert not call_log_model("acefone").objects.exists()
         vals = json.loads(unescape(re.search(r"hx-vals='([^']+)'[^>]*>Call anyway", html).group(1)))
         assert _hx(rep_client, "/initiate-acefone-call/", vals)["X-Call-Status"] == "200"
-    assert AcefoneCallLog.objects.get().status == CallStatus.INITIATED
+    assert call_log_model("acefone").objects.get().status == CallStatus.INITIATED
     assert purposes(spy) == [eligibility.REP_CLICK, eligibility.REP_CLICK, eligibility.REP_CLICK]
 
 

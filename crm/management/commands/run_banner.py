@@ -59,4 +59,4 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: os._exit(0))
         while True:
-            time.sleep(3600)
+            signal.pause()  # idle until honcho stops the processes (a Procfile process must not exit)
