@@ -166,6 +166,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
+        # Call recordings play from the provider's own host; only https links are ever rendered.
+        "media-src": [SELF, "https:"],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -70,6 +70,8 @@ def test_pages_carry_a_policy_without_inline_script(admin_client_member, admin_m
         assert directives["script-src"] == "'self'", "no inline or eval'd script"
         assert directives["style-src"] == "'self'", "no inline style"
         assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+        # A provider's https recording must play (found by the browser journeys): media from https hosts only.
+        assert directives["media-src"] == "'self' https:"
         assert _inline_problems(resp.content.decode()) == [], url
 
 
