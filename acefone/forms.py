@@ -6,6 +6,8 @@ import re
 
 from django import forms
 
+from crm.forms import secret_field
+
 from .config import MAX_CALL_SECONDS, MIN_CALL_SECONDS
 
 AGENT_NUMBER_RE = re.compile(r"^\+?\d{3,20}$")
@@ -26,14 +28,7 @@ class AgentNumberForm(forms.Form):
 class AcefoneSettingsForm(forms.Form):
     """The API token (kept encrypted, never shown again) and the maximum call length."""
 
-    api_token = forms.CharField(
-        label="Acefone API token",
-        required=False,
-        max_length=500,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave blank to keep the saved token.",
-    )
+    api_token = secret_field("Acefone API token", help_text="Leave blank to keep the saved token.")
     clear_api_token = forms.BooleanField(
         label="Remove the saved token (use the one set on the server, if any)", required=False
     )

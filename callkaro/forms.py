@@ -8,6 +8,7 @@ import zoneinfo
 from django import forms
 from django.utils import timezone
 
+from crm.forms import secret_field
 from crm.models import TeamMember
 from telephony.calling_hours import window_parse
 from telephony.forms import CallStartForm
@@ -23,15 +24,7 @@ AGENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 class ConfigForm(forms.Form):
-    api_key = forms.CharField(
-        label="API key",
-        required=False,
-        max_length=300,
-        strip=True,
-        # render_value=False: the saved key is never sent back to the browser, not even in a form field.
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave blank to keep the saved key.",
-    )
+    api_key = secret_field("API key", max_length=300, help_text="Leave blank to keep the saved key.")
     clear_api_key = forms.BooleanField(
         label="Remove the saved key (use the server's own key, if it has one)", required=False
     )

@@ -7,6 +7,21 @@ from .models import Lead, LeadNote, LeadSource, LeadStage
 from .selectors import team_members_assignable
 
 
+def secret_field(
+    label: str, *, max_length: int = 500, help_text: str = "Leave blank to keep the saved value."
+) -> forms.CharField:
+    """A key, token or secret typed on a settings page: never sent back to the browser (``render_value``
+    off, not even in the field), blank keeps what is saved, and browsers are asked not to fill it."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
 class RefusesLongInput:
     """Leaves out the browser's ``maxlength``, which silently cuts pasted text: an over-long value is
     sent and refused with the form's message ("at most N characters") instead of being truncated."""

@@ -6,6 +6,7 @@ import re
 
 from django import forms
 
+from crm.forms import secret_field
 from crm.models import LeadSource
 
 from .models import MetaForm
@@ -13,23 +14,12 @@ from .models import MetaForm
 ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-def _secret_field(label: str) -> forms.CharField:
-    # render_value=False: a saved secret never goes back to the browser, not even in a field.
-    return forms.CharField(
-        label=label,
-        required=False,
-        max_length=500,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave blank to keep the value in force.",
-    )
-
-
 class ConfigForm(forms.Form):
-    app_secret = _secret_field("App secret")
+    app_secret = secret_field("App secret")
     clear_app_secret = forms.BooleanField(label="Remove the saved app secret", required=False)
-    verify_token = _secret_field("Verify token")
+    verify_token = secret_field("Verify token")
     clear_verify_token = forms.BooleanField(label="Remove the saved verify token", required=False)
-    page_access_token = _secret_field("Page access token (long-lived)")
+    page_access_token = secret_field("Page access token (long-lived)")
     clear_page_access_token = forms.BooleanField(label="Remove the saved page token", required=False)
     graph_base_url = forms.URLField(
         label="Graph API base URL (with its version)", max_length=200, assume_scheme="https"
