@@ -263,7 +263,14 @@ def stored_outcome(response, index: int = 0) -> str:
 
 
 def final_followups(callbacks: list) -> list:
-    """The captured on-commit callbacks that are a call's end-of-call follow-up."""
+    """The calls followed up by the captured on-commit callbacks (one call's, or a drain batch's)."""
     from telephony.events import call_final_process
+    from telephony.final_calls import calls_final_process
 
-    return [c for c in callbacks if getattr(c, "func", None) is call_final_process]
+    found: list = []
+    for c in callbacks:
+        if getattr(c, "func", None) is call_final_process:
+            found.append((c.keywords["provider"], c.keywords["call_log_id"]))
+        elif getattr(c, "func", None) is calls_final_process:
+            found += list(dict.fromkeys(c.keywords["calls"]))
+    return found
