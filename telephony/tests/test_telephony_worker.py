@@ -35,6 +35,7 @@ def test_async_call_through_a_real_worker_ends_with_the_webhook(live_server, set
     settings.SANDBOX_DUPLICATE_RATE = 0
     settings.SANDBOX_OUTCOME_WEIGHTS = {"callkaro": {"connected": 1}, "acefone": {"answered": 1}}
     settings.SANDBOX_FAULTS = {"callkaro": {}, "acefone": {}}
+    settings.SANDBOX_CALLKARO_AGENTS = [AGENT]  # the sandbox knows its own agents (served by live_server)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     cache.clear()
     app.conf.task_always_eager = False
