@@ -19,6 +19,7 @@ the kick, the request applies its own event, as before the queue.
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 
 from django.conf import settings
@@ -140,9 +141,27 @@ def drain_batch(*, size: int | None = None) -> dict[str, int]:
     return counts
 
 
+def _linger_looks() -> int:
+    """Looks of ``LINGER_STEP`` seconds a drain takes for new events before it frees its flag.
+
+    While the flag is held, a request stores its event and publishes nothing: under steady traffic one
+    drain keeps going instead of a task per handful of events. None when tasks run eagerly (the drain
+    then runs inside a request, which must not wait)."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        return 0
+    seconds = float(getattr(settings, "TELEPHONY_WEBHOOK_DRAIN_LINGER", 0.1))
+    return max(0, round(seconds / LINGER_STEP))
+
+
+#: One linger look (seconds): a pending event waits at most this long for it.
+LINGER_STEP = 0.02
+
+
 def webhook_events_drain(*, size: int | None = None) -> dict[str, int]:
-    """Apply pending events batch after batch until none is left; returns the outcomes counted."""
+    """Apply pending events batch after batch until none is left (and none came during a short
+    linger); returns the outcomes counted."""
     total: dict[str, int] = {}
+    looks = _linger_looks()
 
     def add(counts: dict[str, int]) -> int:
         for key, value in counts.items():
@@ -150,14 +169,21 @@ def webhook_events_drain(*, size: int | None = None) -> dict[str, int]:
         return sum(counts.values())
 
     try:
+        idle = 0
         while True:
             if add(drain_batch(size=size)):
                 _flag_hold()
+                idle = 0
+                continue
+            if idle < looks:  # the flag is still held (DRAIN_FLAG_SECONDS): no request publishes meanwhile
+                idle += 1
+                time.sleep(LINGER_STEP)
                 continue
             _flag_clear()  # before the last look: an event stored after it kicks a new drain
             if not add(drain_batch(size=size)):
                 return total
             _flag_hold()
+            idle = 0
     except BaseException:
         _flag_clear()
         raise
