@@ -83,36 +83,47 @@ def section_webhook(o: dict) -> str:
 
 
 WEBHOOK_NOTES = """
-Reading the lag: wrk posts as fast as the server answers, more than the worker can apply on the same two
-cores, so the backlog (and with it the lag) grows for the whole run; it is an overload figure, not the
-lag at a sustainable rate. With no requests arriving the same worker drains faster (the row above).
+Reading the lag: `processed_at - received_at` of every event of the run. Since the batched follow-up the
+worker keeps up with what gunicorn stores (applied ≈ stored per second), so the lag is the wait for the
+next batch, not an overload backlog. Earlier (per-event follow-up) the worker fell behind: 140 applied
+against 330 stored per second, a backlog growing all run, lag p99 10.5 s.
 
-How events are applied now (issue 18). The request still does one durable INSERT of the raw and parsed
-event before its 200. It no longer publishes a Celery message per event: after commit it takes a Redis flag
-with `cache.add` (one round trip, atomic) and publishes `telephony.webhook_events_drain` only when no drain is
-queued or running (`telephony/drain.py`). The drain claims up to 200 pending rows with `SELECT … FOR UPDATE
-SKIP LOCKED`, locks their call logs in id order with one read, applies each event with the one-event
-`call_event_apply` inside the batch's single transaction (a savepoint each, so one broken event fails alone),
-writes every row's outcome in one `executemany` round trip, runs the lead follow-ups after the commit, and
-loops until nothing is pending. It frees the flag before its last look, so an event stored after that look
-kicks a new drain. Guarantees kept: forward-only and exactly-once (the row lock plus the `pending` check in the
-claim; four concurrent drains over shared call logs are tested on PostgreSQL); a worker killed mid-batch
-rolls the batch back and its flag expires in 10 s; with Redis down the request publishes anyway, and with the
-broker down it applies its own event; beat's `webhook_events_rematch` still applies anything pending for over
-a minute.
+How events are applied (issue 18). The request still does one durable INSERT of the raw and parsed
+event before its 200; a wrong secret is refused before the body is parsed. It publishes no Celery message
+per event: after commit it takes a Redis flag with `cache.add` (one round trip, atomic) and publishes
+`telephony.webhook_events_drain` only when no drain is queued or running (`telephony/drain.py`). The drain
+claims up to 200 pending rows with `SELECT … FOR UPDATE SKIP LOCKED`, locks and reads their call logs in id
+order with one query, applies each event with the one-event `call_event_apply` inside the batch's single
+transaction (a savepoint each, so one broken event fails alone), and writes every row's outcome in one
+`executemany` round trip. Once the batch commits, the calls it ended are followed up together
+(`telephony/final_calls.py`): the calls read in one query, the outcome rules once, every lead locked in id
+order with one `select_for_update`, stage changes written with one UPDATE per target stage and their
+`LeadActivity` rows with one `bulk_create` (`crm.services.LeadStageWrites`), then `call_became_final` sent
+once per call. A call whose rules do more than move the stage (an opt-out, a flag, a callback) takes the
+per-call path inside the same transaction; if the batched transaction fails it is rolled back and each call
+is followed up on its own. The drain loops until nothing is pending, lingers 0.1 s (five 20 ms looks)
+still holding the flag, so steady traffic publishes no new drain, then frees the flag before its last look,
+so an event stored after that look kicks a new drain. Guarantees kept: forward-only and exactly-once (the
+row lock plus the `pending` check in the claim; four concurrent drains over shared call logs are tested on
+PostgreSQL); a worker killed mid-batch rolls the batch back and its flag expires in 10 s; with Redis down the
+request publishes anyway, and with the broker down it applies its own event; beat's `webhook_events_rematch`
+still applies anything pending for over a minute.
 
-Where the CPU goes. Per request (in process): 0.9–1.3 ms of CPU across runs against the minimal view's 0.5:
-Django's request/response and the ORM INSERT about half, JSON parsing and the event's JSON copy most of the
-rest, the Redis flag check 0.1–0.3 ms; the wall time is dominated by the INSERT's commit (WAL flush). Per
-applied event in the worker: about 8 ms of CPU and 10 statements, of which the call log's lock, update and
-the row's outcome are about a third (≈2.5 ms) and the lead follow-up after a final status (`call_final_process`:
-the call log read again with its lead, the outcome rules read, the lead locked and updated, a `LeadActivity`,
-the `call_became_final` receivers) about two thirds (≈4.5 ms). The target compares the applied rate with a
-view that does one UPDATE and no follow-up; on two cores shared by gunicorn, PostgreSQL, wrk and the worker,
-an event that costs about 15 × the minimal view's CPU to apply cannot be applied at 80 % of its rate. What
-would close the gap: reading the outcome rules once per batch, taking the leads' locks and writing their
-activities in bulk per batch (the follow-up is per event today, after commit), and a second drain process on
-a machine with spare cores (the flag allows one drain at a time; batches are safe to run in parallel).
+Where the CPU goes. Per applied event in the worker (`bench/drain_profile.py`: 2,000 stored `call_ended`
+events drained in process on PostgreSQL, every call ending, 800 of them moving their lead): before this
+change 9.8 statements (BEGIN/COMMIT counted) and 3.1 ms of CPU; now 3.1 statements (a savepoint, the call
+log's UPDATE and the release; per batch: the claim, the logs' read, the rows' one `executemany`, the
+follow-up's five) and 0.64 ms of CPU. Per request: 1.1 ms of CPU in process against the minimal view's
+0.8–0.9: Django's request/response and the ORM INSERT about half, JSON parsing and the event's JSON copy
+most of the rest, the Redis flag and the rejected-client counter one round trip each. What limits the
+applied rate now is the request path, not the worker: applied equals stored, and under wrk each webhook
+request holds a gunicorn worker about 14 ms against 4–6 ms for the minimal view's, while in process it costs
+1.5 ms. The difference is PostgreSQL's on two shared cores: the INSERT of a wide row (raw body, parsed
+event, headers) into a table with five indexes, and the drain's UPDATE of the same row (its outcome is
+indexed, so no HOT update), against the minimal view's one-row UPDATE. The minimal view itself moved between
+660 and 1,260 req/s across runs on this shared machine, so the ratio is noisy. What would close the gap:
+the outcome out of the indexed row (a small "applied" table, or a partial index on pending rows only), a
+narrower stored row (the parsed event only, the raw body compressed or kept elsewhere), and cores to spare.
 """
 
 

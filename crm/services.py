@@ -155,6 +155,48 @@ def lead_stage_set(
     return True
 
 
+class LeadStageWrites:
+    """``lead_stage_set`` for a batch of calls: the same checks and activity rows, written at once.
+
+    ``stage_set`` changes the (locked) lead in memory and keeps its activity row; ``flush`` writes
+    one UPDATE per target stage and every activity row with one ``bulk_create``, in order. A lead
+    moved twice in a batch gets both rows and its last stage."""
+
+    def __init__(self) -> None:
+        self.activities: list[LeadActivity] = []
+        self.stages: dict[int, str] = {}
+
+    def stage_set(
+        self, *, lead: Lead, stage: str, actor: TeamMember | None = None, actor_label: str = "", call_ref: str = ""
+    ) -> bool:
+        if lead.stage == stage:
+            return False
+        self.activities.append(
+            LeadActivity(
+                lead=lead,
+                kind=LeadActivity.Kind.STAGE,
+                actor=actor,
+                actor_label=actor_label,
+                old_value=lead.stage,
+                new_value=stage,
+                call_ref=call_ref,
+            )
+        )
+        lead.stage = stage
+        self.stages[lead.pk] = stage
+        return True
+
+    def flush(self) -> None:
+        by_stage: dict[str, list[int]] = {}
+        for pk, stage in self.stages.items():
+            by_stage.setdefault(stage, []).append(pk)
+        for stage, pks in by_stage.items():
+            Lead.objects.filter(pk__in=pks).update(stage=stage)
+        if self.activities:
+            LeadActivity.objects.bulk_create(self.activities)
+        self.activities, self.stages = [], {}
+
+
 def lead_flag_set(
     *,
     lead: Lead,

@@ -4,8 +4,9 @@ The webhook stores its event (one durable INSERT) and answers; after that it onl
 and only when none is running or queued: a cache flag taken with ``cache.add`` (one Redis round trip,
 atomic) says one is. The drain claims pending rows in batches (``SKIP LOCKED``, so drains, the
 periodic catch-up and a late per-event task never take the same row), applies each with the one-event
-``webhook_event_reprocess`` inside one transaction per batch, writes the rows' outcomes in one
-round trip, and loops until nothing is pending.
+``webhook_event_reprocess`` inside one transaction per batch (the call logs locked and read in one
+query), writes the rows' outcomes in one round trip, follows up the calls it ended together after
+the commit (``telephony.final_calls``), and loops until nothing is pending.
 
 Why nothing is lost: the row is committed before the kick; the drain clears its flag *before* its
 last look for pending rows, so an event stored after that look finds no flag and kicks a new drain.
@@ -18,6 +19,7 @@ the kick, the request applies its own event, as before the queue.
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 
 from django.conf import settings
@@ -25,7 +27,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
-from .events import deferred_records, webhook_event_apply_pending, webhook_event_reprocess
+from .events import ApplyBatch, apply_batch, webhook_event_apply_pending, webhook_event_reprocess
+from .final_calls import calls_final_process
 from .models import ProviderWebhookEvent
 from .registry import call_log_model, provider_names
 
@@ -98,9 +101,9 @@ def _flag_hold() -> None:
         logger.warning("Could not refresh the webhook drain flag", exc_info=True)
 
 
-def _lock_call_logs(rows: list[ProviderWebhookEvent]) -> None:
-    """Lock every call log the batch may touch, in id order: one read per provider, and no deadlock
-    between two batches holding logs in different orders."""
+def _lock_call_logs(rows: list[ProviderWebhookEvent], batch: ApplyBatch) -> None:
+    """Lock and read every call log the batch may touch, in id order: one query per provider, and no
+    deadlock between two batches holding logs in different orders. The events take them from ``batch``."""
     for provider in {r.provider for r in rows}:
         mine = [r for r in rows if r.provider == provider]
         ids = {r.call_log_id for r in mine if r.call_log_id}
@@ -108,11 +111,13 @@ def _lock_call_logs(rows: list[ProviderWebhookEvent]) -> None:
         if ids or call_ids:
             model = call_log_model(provider)
             wanted = Q(pk__in=ids) | Q(provider_call_id__in=call_ids)
-            list(model.objects.select_for_update().filter(wanted).order_by("pk").values_list("pk", flat=True))
+            for log in model.objects.select_for_update().filter(wanted).order_by("pk"):
+                batch.locked[(provider, log.pk)] = log
 
 
 def drain_batch(*, size: int | None = None) -> dict[str, int]:
-    """Claim up to ``size`` pending authenticated events and apply them in one transaction."""
+    """Claim up to ``size`` pending authenticated events and apply them in one transaction; the calls
+    they end are followed up together once it commits (``telephony.final_calls``)."""
     counts: dict[str, int] = {}
     with transaction.atomic():
         rows = list(
@@ -122,21 +127,41 @@ def drain_batch(*, size: int | None = None) -> dict[str, int]:
         )
         if not rows:
             return counts
-        _lock_call_logs(rows)
-        with deferred_records() as records:
+        with apply_batch() as batch:
+            _lock_call_logs(rows, batch)
             for row in rows:
                 outcome = webhook_event_reprocess(webhook_event=row)
                 counts[outcome] = counts.get(outcome, 0) + 1
         # A failed event wrote its own row (webhook_event_fail); the others are written here, at once.
-        done = {r.pk: r for r in records if r.outcome != Outcome.FAILED}
+        done = {r.pk: r for r in batch.records if r.outcome != Outcome.FAILED}
         if done:
             _write_records(list(done.values()))
+        if batch.finals:
+            transaction.on_commit(partial(calls_final_process, calls=batch.finals), robust=True)
     return counts
 
 
+def _linger_looks() -> int:
+    """Looks of ``LINGER_STEP`` seconds a drain takes for new events before it frees its flag.
+
+    While the flag is held, a request stores its event and publishes nothing: under steady traffic one
+    drain keeps going instead of a task per handful of events. None when tasks run eagerly (the drain
+    then runs inside a request, which must not wait)."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        return 0
+    seconds = float(getattr(settings, "TELEPHONY_WEBHOOK_DRAIN_LINGER", 0.1))
+    return max(0, round(seconds / LINGER_STEP))
+
+
+#: One linger look (seconds): a pending event waits at most this long for it.
+LINGER_STEP = 0.02
+
+
 def webhook_events_drain(*, size: int | None = None) -> dict[str, int]:
-    """Apply pending events batch after batch until none is left; returns the outcomes counted."""
+    """Apply pending events batch after batch until none is left (and none came during a short
+    linger); returns the outcomes counted."""
     total: dict[str, int] = {}
+    looks = _linger_looks()
 
     def add(counts: dict[str, int]) -> int:
         for key, value in counts.items():
@@ -144,14 +169,21 @@ def webhook_events_drain(*, size: int | None = None) -> dict[str, int]:
         return sum(counts.values())
 
     try:
+        idle = 0
         while True:
             if add(drain_batch(size=size)):
                 _flag_hold()
+                idle = 0
+                continue
+            if idle < looks:  # the flag is still held (DRAIN_FLAG_SECONDS): no request publishes meanwhile
+                idle += 1
+                time.sleep(LINGER_STEP)
                 continue
             _flag_clear()  # before the last look: an event stored after it kicks a new drain
             if not add(drain_batch(size=size)):
                 return total
             _flag_hold()
+            idle = 0
     except BaseException:
         _flag_clear()
         raise

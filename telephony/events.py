@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -27,7 +28,6 @@ from .event_json import event_from_json, event_to_json
 from .models import BaseCallLog, ProviderWebhookEvent
 from .payload import MAX_ID, WebhookPayloadError
 from .registry import call_log_model, get_provider, providers
-from .signals import call_became_final
 from .status import FINAL_STATUSES, CallStatus, can_transition
 
 logger = logging.getLogger(__name__)
@@ -153,20 +153,31 @@ def _apply_to_log(log: BaseCallLog, event: CallEvent) -> tuple[bool, list[str]]:
     return advance, changed
 
 
-#: Set by a batch (``telephony.drain``): applied rows are collected here and written in one UPDATE.
-_DEFERRED: ContextVar[list[ProviderWebhookEvent] | None] = ContextVar("webhook_records_deferred", default=None)
+@dataclass
+class ApplyBatch:
+    """What the events of one drain batch (``telephony.drain``) share inside its transaction."""
+
+    #: Applied rows: their outcome is set here, and the batch writes them all in one round trip.
+    records: list[ProviderWebhookEvent] = field(default_factory=list)
+    #: Call logs the batch has locked and read already, by ``(provider, pk)``.
+    locked: dict[tuple[str, int], BaseCallLog] = field(default_factory=dict)
+    #: ``(provider, pk)`` of the calls that turned final: followed up together after the commit.
+    finals: list[tuple[str, int]] = field(default_factory=list)
+
+
+_BATCH: ContextVar[ApplyBatch | None] = ContextVar("webhook_apply_batch", default=None)
 
 
 @contextmanager
-def deferred_records() -> Iterator[list[ProviderWebhookEvent]]:
-    """Within this block ``_record`` only sets the row's fields; the caller saves the rows it yields
-    in the same transaction (a batch's one ``bulk_update`` instead of one UPDATE per event)."""
-    rows: list[ProviderWebhookEvent] = []
-    token = _DEFERRED.set(rows)
+def apply_batch() -> Iterator[ApplyBatch]:
+    """Within this block ``call_event_apply`` takes locked logs from the batch, only sets the rows' fields,
+    and leaves the follow-up of calls that turned final to the caller (one per batch, after commit)."""
+    batch = ApplyBatch()
+    token = _BATCH.set(batch)
     try:
-        yield rows
+        yield batch
     finally:
-        _DEFERRED.reset(token)
+        _BATCH.reset(token)
 
 
 def _record(webhook_event: ProviderWebhookEvent | None, outcome: str, pk: int | None, error: str = "") -> None:
@@ -177,11 +188,30 @@ def _record(webhook_event: ProviderWebhookEvent | None, outcome: str, pk: int | 
     webhook_event.processed_at = timezone.now()
     webhook_event.attempts = min(webhook_event.attempts + 1, 32767)
     webhook_event.error = error
-    batch = _DEFERRED.get()
+    batch = _BATCH.get()
     if batch is not None:
-        batch.append(webhook_event)
+        batch.records.append(webhook_event)
         return
     webhook_event.save(update_fields=["outcome", "call_log_id", "processed_at", "attempts", "error"])
+
+
+def _locked_log(model: type[BaseCallLog], provider: str, event: CallEvent, batch: ApplyBatch | None):
+    """The event's call log, locked: from the batch when it holds it (taken out: an apply that fails
+    leaves it out, since its savepoint undid what the instance says), else read under a row lock."""
+    log = None
+    if event.call_log_id is not None and 0 < event.call_log_id <= MAX_ID:
+        if batch is not None:
+            log = batch.locked.pop((provider, event.call_log_id), None)
+        if log is None:
+            # The usual case (our id came back in the metadata): match and lock in one query.
+            log = model.objects.select_for_update().filter(pk=event.call_log_id).first()
+    if log is None:
+        pk = _match(model, event)
+        if pk is not None:
+            log = (batch.locked.pop((provider, pk), None) if batch else None) or (
+                model.objects.select_for_update().get(pk=pk)
+            )
+    return log
 
 
 def call_event_apply(*, provider: str, event: CallEvent, webhook_event: ProviderWebhookEvent | None = None) -> str:
@@ -195,17 +225,12 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
         _record(webhook_event, Outcome.STALE, None)
         return Outcome.STALE
     model = call_log_model(provider)
+    batch = _BATCH.get()
     with transaction.atomic():
-        log = None
-        if event.call_log_id is not None and 0 < event.call_log_id <= MAX_ID:
-            # The usual case (our id came back in the metadata): match and lock in one query.
-            log = model.objects.select_for_update().filter(pk=event.call_log_id).first()
+        log = _locked_log(model, provider, event, batch)
         if log is None:
-            pk = _match(model, event)
-            if pk is None:
-                _record(webhook_event, Outcome.UNMATCHED, None)
-                return Outcome.UNMATCHED
-            log = model.objects.select_for_update().get(pk=pk)
+            _record(webhook_event, Outcome.UNMATCHED, None)
+            return Outcome.UNMATCHED
         pk = log.pk
         was_final = log.is_final
         advanced, changed = _apply_to_log(log, event)
@@ -214,8 +239,12 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
         outcome = Outcome.APPLIED if changed else Outcome.STALE
         _record(webhook_event, outcome, pk)
         if advanced and log.is_final and (not was_final or "try_count" in changed):
-            # In the same process, once the apply has committed: no second queue message.
-            transaction.on_commit(partial(call_final_process, provider=provider, call_log_id=pk), robust=True)
+            if batch is not None:
+                batch.finals.append((provider, pk))  # followed up with the batch's other calls
+            else:  # in the same process, once the apply has committed: no second queue message
+                transaction.on_commit(partial(call_final_process, provider=provider, call_log_id=pk), robust=True)
+    if batch is not None:
+        batch.locked[(provider, pk)] = log  # applied and saved: the next event of this call reuses it
     return outcome
 
 
@@ -225,6 +254,7 @@ def call_final_process(*, provider: str, call_log_id: int) -> None:
     Receivers may run more than once for a call (once per provider try that ends it), so they must
     be idempotent; one failing receiver is logged and does not stop the others.
     """
+    from .final_calls import final_receivers_run
     from .outcomes import call_outcome_apply
 
     log = call_log_model(provider).objects.select_related("lead").filter(pk=call_log_id).first()
@@ -234,17 +264,7 @@ def call_final_process(*, provider: str, call_log_id: int) -> None:
         call_outcome_apply(call_log=log, provider=provider)
     except Exception:  # noqa: BLE001
         logger.exception("Lead update from %s call %s failed", provider, call_log_id)
-    sender = type(get_provider(provider))
-    for receiver, result in call_became_final.send_robust(sender=sender, provider=provider, call_log=log):
-        if isinstance(result, Exception):
-            # send_robust has logged the traceback; this names the call it failed for.
-            logger.error(
-                "Final-call receiver %s failed for %s call %s: %s",
-                getattr(receiver, "__qualname__", receiver),
-                provider,
-                call_log_id,
-                result,
-            )
+    final_receivers_run(provider=provider, call_log=log)
 
 
 def webhook_event_fail(*, webhook_event: ProviderWebhookEvent, error: BaseException | str) -> None:

@@ -12,6 +12,7 @@ place, ``_post_call_matches``: a guard on whether that report is evidence sits a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -200,35 +201,56 @@ def _post_call_matches(rules: list[CallOutcomeRule], *, call_log: Any, provider:
     return [rule for rule in rules if uses_post_call(rule) and rule_matches(rule, call_log=call_log, provider=provider)]
 
 
-def matching_rules(*, call_log: Any, provider: str) -> list[CallOutcomeRule]:
-    rules = outcome_rules()
+def matching_rules(
+    *, call_log: Any, provider: str, rules: list[CallOutcomeRule] | None = None
+) -> list[CallOutcomeRule]:
+    """The rules that apply to this call, from ``rules`` (a batch reads the table once) or the table."""
+    rules = outcome_rules() if rules is None else rules
     plain = [r for r in rules if not uses_post_call(r) and rule_matches(r, call_log=call_log, provider=provider)]
     return plain + _post_call_matches(rules, call_log=call_log, provider=provider)
 
 
 def call_outcome_apply(*, call_log: Any, provider: str, actor_label: str = "") -> list[str]:
     """Apply the matching rules to the call's lead; returns what changed. Safe to run twice."""
+    matched = matching_rules(call_log=call_log, provider=provider)
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=call_log.lead_id)
+        return lead_outcome_apply(
+            lead=lead, matched=matched, call_log=call_log, provider=provider, actor_label=actor_label
+        )
+
+
+def lead_outcome_apply(
+    *,
+    lead: Lead,
+    matched: list[CallOutcomeRule],
+    call_log: Any,
+    provider: str,
+    actor_label: str = "",
+    stage_set: Callable[..., bool] = lead_stage_set,
+) -> list[str]:
+    """The matched rules' changes to a lead the caller holds locked; returns what changed.
+
+    ``stage_set`` writes a stage change (``lead_stage_set``'s signature): a batch passes one that
+    collects the change and its activity row and writes the whole batch's at once."""
     from .callbacks import callback_apply
 
-    matched = matching_rules(call_log=call_log, provider=provider)
     label = actor_label or ACTOR_LABELS.get(provider, f"{provider} webhook")
     call_ref = f"{provider}:{call_log.pk}"
     changes: list[str] = []
-    with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=call_log.lead_id)
-        stages = [rule.set_stage for rule in matched if rule.set_stage in TARGET_RANK]
-        if stages:
-            target = max(stages, key=TARGET_RANK.__getitem__)
-            if stage_is_forward(lead.stage, target) and lead_stage_set(
-                lead=lead, stage=target, actor_label=label, call_ref=call_ref
-            ):
-                changes.append(f"stage={target}")
-        for rule in matched:
-            if rule.set_flag and _flag_apply(rule, lead=lead, label=label, call_ref=call_ref):
-                changes.append(f"{rule.set_flag}=True")
-        for rule in matched:
-            if rule.follow_up:
-                changes += callback_apply(rule=rule, call_log=call_log, provider=provider, lead=lead)
+    stages = [rule.set_stage for rule in matched if rule.set_stage in TARGET_RANK]
+    if stages:
+        target = max(stages, key=TARGET_RANK.__getitem__)
+        if stage_is_forward(lead.stage, target) and stage_set(
+            lead=lead, stage=target, actor_label=label, call_ref=call_ref
+        ):
+            changes.append(f"stage={target}")
+    for rule in matched:
+        if rule.set_flag and _flag_apply(rule, lead=lead, label=label, call_ref=call_ref):
+            changes.append(f"{rule.set_flag}=True")
+    for rule in matched:
+        if rule.follow_up:
+            changes += callback_apply(rule=rule, call_log=call_log, provider=provider, lead=lead)
     return changes
 
 

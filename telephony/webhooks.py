@@ -1,7 +1,8 @@
 """The one webhook view both providers use: cheap checks, authentication, store, de-duplicate, apply.
 
-Order of work (dj-stripe/anymail style): method, content type, size and JSON are checked before
-any database work; then the shared secret; then the raw event is stored with its de-duplication
+Order of work (dj-stripe/anymail style): method, content type and size are checked before any
+database work; then the shared secret (a wrong one is refused before the body is parsed); then the
+JSON; then the raw event is stored with its de-duplication
 key and its normalised event (one INSERT; the unique index turns a concurrent copy into a 200
 ``duplicate``) and answered 200. The body is parsed here, once; after commit the request kicks the
 batch drain (``telephony.drain``) unless one is already queued or running, and the drain applies the
@@ -147,14 +148,6 @@ class ProviderWebhookView(View):
         body = self._read_body(request)
         if isinstance(body, JsonResponse):
             return body
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            return _error(400, "Body is not valid JSON")
-        try:
-            text = _clean(body.decode(json.detect_encoding(body), "replace"))
-        except LookupError:
-            text = _clean(body.decode("utf-8", "replace"))
         token = self._token(request)
         if not self._is_authentic(token):
             rejected_count("telephony", remote_addr)
@@ -168,6 +161,15 @@ class ProviderWebhookView(View):
             )
             logger.warning("Refused a %s webhook from %s: missing or invalid token", self.provider, remote_addr)
             return _error(401, "Missing or invalid webhook token")
+        # Only an authenticated body is parsed: a stranger's costs no JSON parse (nor its nesting depth).
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return _error(400, "Body is not valid JSON")
+        try:
+            text = _clean(body.decode(json.detect_encoding(body), "replace"))
+        except LookupError:
+            text = _clean(body.decode("utf-8", "replace"))
         stored = {
             "provider": self.provider,
             "remote_addr": remote_addr,

@@ -183,3 +183,33 @@ def test_concurrent_drains_apply_each_event_exactly_once():
     assert rows.filter(outcome="pending").count() == 0
     assert set(rows.values_list("attempts", flat=True)) == {1}
     assert {(log.status, log.try_count) for log in type(logs[0]).objects.all()} == {("completed", 2)}
+
+
+@pytest.mark.django_db
+def test_a_drain_lingers_holding_its_flag_so_steady_traffic_publishes_no_new_drain(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.TELEPHONY_WEBHOOK_DRAIN_LINGER = 0.04
+    first, second = make_ck_log(LeadFactory()), make_ck_log(LeadFactory())
+    stored(first.pk, "ck:first")
+    clears: list[bool] = []
+    real_clear = drain._flag_clear
+    monkeypatch.setattr(drain, "_flag_clear", lambda: clears.append(True) or real_clear())
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 1:
+            stored(second.pk, "ck:second")  # arrives while the drain lingers: the flag was never freed
+
+    monkeypatch.setattr(drain.time, "sleep", sleep)
+    assert drain.webhook_events_drain() == {"applied": 2}
+    assert clears == [True]  # freed once, at the very end
+    assert len(sleeps) == 1 + 2  # the look that found the event, then two empty looks
+
+
+@pytest.mark.django_db
+def test_an_eager_drain_inside_a_request_never_lingers(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setattr(drain.time, "sleep", lambda s: pytest.fail("lingered"))
+    stored(make_ck_log(LeadFactory()).pk, "ck:x")
+    assert drain.webhook_events_drain() == {"applied": 1}

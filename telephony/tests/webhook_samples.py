@@ -215,6 +215,17 @@ class WebhookAuthSuite:
         assert post_json(client, self.url, '{"event": "call_ended", ', token=self.secret).status_code == 400
         assert not ProviderWebhookEvent.objects.exists()
 
+    def test_a_wrong_token_is_refused_before_the_body_is_parsed(self, client, the_log, monkeypatch):
+        import telephony.webhooks as view_module
+
+        parsed: list[bytes] = []
+        real_loads = view_module.json.loads
+        monkeypatch.setattr(view_module.json, "loads", lambda b, **kw: parsed.append(b) or real_loads(b, **kw))
+        response = post_json(client, self.url, '{"event": "call_ended", ', token="wrong")
+        assert (response.status_code, parsed) == (401, [])
+        row = ProviderWebhookEvent.objects.get()
+        assert (row.is_authenticated, row.outcome) == (False, "rejected")
+
     def test_not_json_content_type_is_415(self, client, good_body, the_log):
         response = post_json(client, self.url, good_body, token=self.secret, content_type="text/plain")
         assert response.status_code == 415
@@ -263,7 +274,14 @@ def stored_outcome(response, index: int = 0) -> str:
 
 
 def final_followups(callbacks: list) -> list:
-    """The captured on-commit callbacks that are a call's end-of-call follow-up."""
+    """The calls followed up by the captured on-commit callbacks (one call's, or a drain batch's)."""
     from telephony.events import call_final_process
+    from telephony.final_calls import calls_final_process
 
-    return [c for c in callbacks if getattr(c, "func", None) is call_final_process]
+    found: list = []
+    for c in callbacks:
+        if getattr(c, "func", None) is call_final_process:
+            found.append((c.keywords["provider"], c.keywords["call_log_id"]))
+        elif getattr(c, "func", None) is calls_final_process:
+            found += list(dict.fromkeys(c.keywords["calls"]))
+    return found
