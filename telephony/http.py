@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 import requests
@@ -81,6 +82,11 @@ def _never_reached_provider(exc: requests.ConnectionError) -> bool:
 
 #: (process id, provider, base URL) -> the process's session: connections kept alive between dials.
 _sessions: dict[tuple[int, str, str], requests.Session] = {}
+_last_used: dict[tuple[int, str, str], float] = {}
+#: A connection idle this long is not reused. A server may close an idle keep-alive connection just as
+#: we send on it, and a request lost that way reads as "sent, no answer" (outcome unknown, never
+#: re-dialled); providers' load balancers keep idle connections 60 s or more, so reuse stays well inside.
+KEEPALIVE_IDLE_SECONDS = 15.0
 _sessions_lock = threading.Lock()
 
 
@@ -98,15 +104,18 @@ def shared_session(provider: str, base_url: str) -> requests.Session:
 
     Keyed by process id, so a forked worker never uses the connections of its parent (it makes its
     own on first use). It carries no credentials: each request sends its own headers, so a key saved
-    on the config page applies to the next request.
+    on the config page applies to the next request. Connections idle longer than
+    ``KEEPALIVE_IDLE_SECONDS`` are dropped first (see there).
     """
     key = (os.getpid(), provider, base_url)
-    session = _sessions.get(key)
-    if session is None:
-        with _sessions_lock:
-            session = _sessions.get(key)
-            if session is None:
-                session = _sessions[key] = _new_session()
+    now = time.monotonic()
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is not None and now - _last_used.get(key, now) > KEEPALIVE_IDLE_SECONDS:
+            session.close()  # its pooled connections only; the session itself stays usable
+        if session is None:
+            session = _sessions[key] = _new_session()
+        _last_used[key] = now
     return session
 
 
@@ -115,12 +124,14 @@ def sessions_forget(**_: object) -> None:
     with _sessions_lock:
         mine = [s for (pid, *_rest), s in _sessions.items() if pid == os.getpid()]
         _sessions.clear()
+        _last_used.clear()
     for session in mine:
         session.close()
 
 
 def _forget_after_fork() -> None:
     _sessions.clear()  # the parent's: never closed from the child, whose copies just go away
+    _last_used.clear()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

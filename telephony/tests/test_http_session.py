@@ -94,3 +94,19 @@ def test_a_new_key_applies_to_the_next_request_on_the_same_session():
     assert old.session is new.session
     assert "X-API-KEY" not in new.session.headers
     assert new.headers["X-API-KEY"] == "key-new-5678"
+
+
+def test_connections_idle_too_long_are_not_reused(monkeypatch):
+    """A server may close an idle connection as we send on it (outcome unknown): idle ones are dropped."""
+    http.sessions_forget()
+    clock = [1000.0]
+    monkeypatch.setattr(http.time, "monotonic", lambda: clock[0])
+    session = http.shared_session("callkaro", "https://ck.test")
+    closed = []
+    monkeypatch.setattr(session, "close", lambda: closed.append(True))
+    clock[0] += http.KEEPALIVE_IDLE_SECONDS - 1
+    assert http.shared_session("callkaro", "https://ck.test") is session and not closed
+    clock[0] += http.KEEPALIVE_IDLE_SECONDS + 1
+    assert http.shared_session("callkaro", "https://ck.test") is session and closed == [True]
+    monkeypatch.undo()
+    http.sessions_forget()
