@@ -125,6 +125,8 @@ def main() -> None:
         "SANDBOX_DUPLICATE_RATE": "0",
         "SANDBOX_WEBHOOK_DELAY": "0.05",
         "CAMPAIGN_SCHEDULER_BATCH": "500",
+        # The sandbox answers 404 "Agent does not exist" for an agent its fake account lacks.
+        "SANDBOX_CALLKARO_AGENTS": "bench-agent",
     }
     django_setup(args.database_url, **common)
     from django.conf import settings

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 RESULT_PREFIX = "BENCH_RESULT "
 PG = "postgres://postgres@127.0.0.1:5432"
-#: Redis for the benches' cache and broker; ``BENCH_REDIS_URL`` picks another db (a second engineer's run).
+#: Redis db 7 unless BENCH_REDIS_URL names another (two benchmarks on one machine must not share a broker).
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 FERNET_KEY = "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDE="  # bench only
 WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105 - a bench-only value

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     PY,
+    REDIS_URL,
     RESULT_PREFIX,
     ROOT,
     bench_env,
@@ -255,7 +256,7 @@ def main() -> None:
                     drop_db(database)
                 except subprocess.CalledProcessError as exc:
                     print(f"could not drop {database}: {exc.stderr}", flush=True)
-                sh("redis-cli -h 127.0.0.1 -n 7 flushdb")
+                sh(f"redis-cli -h 127.0.0.1 -n {REDIS_URL.rsplit('/', 1)[-1] or 0} flushdb")
     finally:
         drop_db(TEMPLATE_DB)
     total = time.monotonic() - started

@@ -12,6 +12,6 @@ class CallKaroConfig(AppConfig):
 
         from .campaigns import hooks
 
-        dial_checks.register(hooks.campaign_lead_eligible)
+        dial_checks.register(hooks.campaign_lead_eligible, needs=hooks.campaign_dial_needs)
         call_became_final.connect(hooks.on_call_final, dispatch_uid="callkaro.campaign_on_call_final")
         call_blocked.connect(hooks.on_call_blocked, dispatch_uid="callkaro.campaign_on_call_blocked")

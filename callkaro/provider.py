@@ -22,15 +22,23 @@ class CallKaroProvider(TelephonyProvider):
     #: A rep whose AI call cannot be placed is offered a human call (docs/architecture.md, fallback).
     fallback_provider = "acefone"
     places_ai_calls = True
+    #: ``request_for`` reads the agent, the campaign's batch and the lead with its rep (the metadata).
+    dial_related = ("lead__assigned_to", "agent", "campaign")
 
     def config(self):
         from .config import get_effective_config
 
         return get_effective_config()
 
-    def client(self) -> CallKaroClient:
+    def dial_config(self):
+        """The config for a dial: read once per process for a few seconds (a save here clears it at once)."""
+        from .config import get_effective_config_cached
+
+        return get_effective_config_cached()
+
+    def client(self, config=None) -> CallKaroClient:
         """A client with the credentials in force now (a key saved on the config page wins)."""
-        config = self.config()
+        config = config or self.config()
         if not config.api_key:
             raise ProviderConfigError("Call Karo has no API key: set it on the configuration page")
         if not config.is_enabled:
@@ -57,16 +65,17 @@ class CallKaroProvider(TelephonyProvider):
 
     def request_for(self, call_log: Any) -> PlaceCallRequest:
         """Rebuild the request from the stored row, so a dispatch in another process sends the same call."""
+        config = self.dial_config()
         agent_id = ""
         if call_log.agent_id:
             agent_id = call_log.agent.agent_id
-        agent_id = agent_id or (call_log.metadata_sent or {}).get("agent_id", "") or self.config().default_agent_id
+        agent_id = agent_id or (call_log.metadata_sent or {}).get("agent_id", "") or config.default_agent_id
         batch_id = call_log.campaign.batch_id if call_log.campaign_id else ""
         # Built now, from the lead as it is at dial time: the fields chosen on the config page.
         metadata = call_metadata_build(
             lead=call_log.lead,
             call_log_id=call_log.pk,
-            fields=self.config().metadata_fields,
+            fields=config.metadata_fields,
             extra={k: v for k, v in (call_log.metadata_sent or {}).items() if k != "agent_id"},
         )
         options = CallKaroOptions.from_row(call_log, agent_id=agent_id, batch_id=batch_id, metadata=metadata)
@@ -82,9 +91,10 @@ class CallKaroProvider(TelephonyProvider):
     def place_call(self, request: PlaceCallRequest) -> PlaceCallResult:
         options = CallKaroOptions.from_call_options(request.options)
         metadata = {**options.metadata, "call_log_id": request.call_log_id, "lead_id": request.lead_id}
-        with self.client() as client:
+        config = self.dial_config()
+        with self.client(config) as client:
             if not options.agent_id:
-                options = dataclasses.replace(options, agent_id=self.config().default_agent_id)
+                options = dataclasses.replace(options, agent_id=config.default_agent_id)
             return client.outbound_call(to_number=request.to_number, options=options, metadata=metadata)
 
     def parse_webhook(self, payload: Any) -> list[CallEvent]:

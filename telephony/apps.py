@@ -9,7 +9,9 @@ class TelephonyConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, dial_checks  # noqa: F401 - checks registers the system checks on import
+        from .dial_facts import eligibility_needs
         from .eligibility import dial_check
 
-        # The one eligibility rule, re-asked before every dial (it covers the lead's flags too).
-        dial_checks.register(dial_check)
+        # The one eligibility rule, re-asked before every dial (it covers the lead's flags too); its
+        # facts are loaded with the dialled row.
+        dial_checks.register(dial_check, needs=eligibility_needs)

@@ -98,6 +98,8 @@ class TelephonyProvider(ABC):
     started_message: ClassVar[str] = ""
     #: Automated (AI) calls obey the calling policy strictly: legal hours, countries, the gap between calls.
     places_ai_calls: ClassVar[bool] = False
+    #: Relations ``request_for`` reads, joined when the dispatch loads the claimed row (one query).
+    dial_related: ClassVar[tuple[str, ...]] = ("lead",)
 
     def call_log_class(self) -> type[Any]:
         """The call-log model class (``call_log_model`` resolved)."""

@@ -54,7 +54,12 @@ def calling_window() -> Window:
     """The window in force: the policy row's, else the setting's, never wider than the legal one."""
     from .models import CallingPolicy
 
-    text = CallingPolicy.objects.values_list("calling_hours", flat=True).first() or settings.CALLING_HOURS
+    return window_from(CallingPolicy.objects.values_list("calling_hours", flat=True).first())
+
+
+def window_from(policy_text: str | None) -> Window:
+    """The window for the policy row's value (None or blank: the setting's), clamped to the legal one."""
+    text = policy_text or settings.CALLING_HOURS
     try:
         start, end = (dt.time.fromisoformat(p.strip()) for p in str(text).split("-"))
     except ValueError:

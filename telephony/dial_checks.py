@@ -1,25 +1,47 @@
 """Pre-dial checks, run by ``call_dispatch`` just before each dial.
 
 A check takes the call log and returns a skip reason, or None to let the call go ahead. Apps
-register their own in ``AppConfig.ready()`` with ``register(check)``; they run in registration order.
+register their own in ``AppConfig.ready()`` with ``register(check, needs=...)``; they run in
+registration order.
+
+A check's ``needs`` names what it reads besides the row (related rows to join, annotations to
+compute), so the dispatch loads one row with everything every check and the provider's request
+read, in a single query, and the checks decide without querying (issue 18, "cheaper dials").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from crm.models import Lead
 
 DialCheck = Callable[[Any], "str | None"]
 
+
+@dataclass(frozen=True)
+class DialNeeds:
+    """What a check reads from the dialled row: ``related`` paths (``select_related``) and
+    ``annotations`` (name -> expression; prefix names with ``dial_`` so they cannot clash)."""
+
+    related: tuple[str, ...] = ()
+    annotations: dict[str, Any] = field(default_factory=dict)
+
+
+#: Given the call-log model, what a check needs loaded with the row (built per dial: "now" may matter).
+NeedsFor = Callable[[type], DialNeeds]
+
 _checks: list[DialCheck] = []
+_needs: dict[DialCheck, NeedsFor] = {}
 
 
-def register(check: DialCheck) -> DialCheck:
+def register(check: DialCheck, *, needs: NeedsFor | None = None) -> DialCheck:
     """Add a check (once, however often ``ready()`` runs); returns it, so it also works as a decorator."""
     if check not in _checks:
         _checks.append(check)
+    if needs is not None:
+        _needs[check] = needs
     return check
 
 
@@ -27,10 +49,29 @@ def unregister(check: DialCheck) -> None:
     """Remove a check (tests)."""
     if check in _checks:
         _checks.remove(check)
+    _needs.pop(check, None)
 
 
 def registered() -> tuple[DialCheck, ...]:
     return tuple(_checks)
+
+
+def dial_row(model: type, call_log_id: int, *, related: Iterable[str] = ()) -> Any | None:
+    """The call log with what every registered check and ``related`` read, in one query (None if gone)."""
+    paths = set(related)
+    annotations: dict[str, Any] = {}
+    for check in _checks:
+        needs_for = _needs.get(check)
+        if needs_for is not None:
+            needs = needs_for(model)
+            paths.update(needs.related)
+            annotations.update(needs.annotations)
+    qs = model.objects.filter(pk=call_log_id)
+    if paths:
+        qs = qs.select_related(*sorted(paths))
+    if annotations:
+        qs = qs.annotate(**annotations)
+    return qs.first()
 
 
 def dial_skip_reason(call_log: Any) -> str | None:

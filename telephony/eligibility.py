@@ -138,8 +138,12 @@ def decide(
 def min_gap() -> dt.timedelta:
     from .models import CallingPolicy
 
-    hours = CallingPolicy.objects.values_list("min_gap_hours", flat=True).first()
-    return dt.timedelta(hours=settings.CALL_MIN_GAP_HOURS if hours is None else hours)
+    return gap_from(CallingPolicy.objects.values_list("min_gap_hours", flat=True).first())
+
+
+def gap_from(policy_hours: int | None) -> dt.timedelta:
+    """The minimum gap between AI calls for the policy row's value (None: the setting's)."""
+    return dt.timedelta(hours=settings.CALL_MIN_GAP_HOURS if policy_hours is None else policy_hours)
 
 
 def eligibility_many(
@@ -208,6 +212,20 @@ def dial_check(call_log: Any) -> str | None:
     provider = next((name for name in provider_names() if isinstance(call_log, call_log_model(name))), "")
     if not provider:
         return None
+    from . import dial_facts
+
+    if hasattr(call_log, dial_facts.MARK):  # loaded by the dispatch with its facts: decided with no query
+        facts, window, gap_hours = dial_facts.facts_of(call_log)
+        answer = decide(
+            facts,
+            purpose=purpose_of(call_log),
+            ai=_provider_is_ai(provider),
+            at=timezone.now(),
+            window=window,
+            gap=gap_from(gap_hours),
+            confirmed=True,
+        )
+        return None if answer.allowed else answer.message
     answer = call_eligibility(
         lead=call_log.lead_id,
         provider=provider,

@@ -7,10 +7,15 @@ HTTP failures to our errors, so a provider client only builds payloads and reads
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
@@ -75,8 +80,71 @@ def _never_reached_provider(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError | ConnectTimeoutError | NameResolutionError)
 
 
+#: (process id, provider, base URL) -> the process's session: connections kept alive between dials.
+_sessions: dict[tuple[int, str, str], requests.Session] = {}
+_last_used: dict[tuple[int, str, str], float] = {}
+#: A connection idle this long is not reused. A server may close an idle keep-alive connection just as
+#: we send on it, and a request lost that way reads as "sent, no answer" (outcome unknown, never
+#: re-dialled); providers' load balancers keep idle connections 60 s or more, so reuse stays well inside.
+KEEPALIVE_IDLE_SECONDS = 15.0
+_sessions_lock = threading.Lock()
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=_retry_policy())
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+    return session
+
+
+def shared_session(provider: str, base_url: str) -> requests.Session:
+    """This process's session for one provider's base URL, created on first use.
+
+    Keyed by process id, so a forked worker never uses the connections of its parent (it makes its
+    own on first use). It carries no credentials: each request sends its own headers, so a key saved
+    on the config page applies to the next request. Connections idle longer than
+    ``KEEPALIVE_IDLE_SECONDS`` are dropped first (see there).
+    """
+    key = (os.getpid(), provider, base_url)
+    now = time.monotonic()
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is not None and now - _last_used.get(key, now) > KEEPALIVE_IDLE_SECONDS:
+            session.close()  # its pooled connections only; the session itself stays usable
+        if session is None:
+            session = _sessions[key] = _new_session()
+        _last_used[key] = now
+    return session
+
+
+def sessions_forget(**_: object) -> None:
+    """Close and drop this process's sessions (tests; the retry settings changed)."""
+    with _sessions_lock:
+        mine = [s for (pid, *_rest), s in _sessions.items() if pid == os.getpid()]
+        _sessions.clear()
+        _last_used.clear()
+    for session in mine:
+        session.close()
+
+
+def _forget_after_fork() -> None:
+    _sessions.clear()  # the parent's: never closed from the child, whose copies just go away
+    _last_used.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **_: object) -> None:
+    if setting.startswith("TELEPHONY_HTTP_"):
+        sessions_forget()
+
+
 class ProviderHttpClient:
-    """One ``requests.Session`` per client; subclasses set ``provider`` and ``auth_headers``."""
+    """A provider's client over this process's shared session; subclasses set ``provider`` and ``auth_headers``."""
 
     provider: str = ""
     label: str = ""
@@ -84,18 +152,14 @@ class ProviderHttpClient:
     def __init__(self, *, base_url: str, timeout: tuple[float, float] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout or (settings.TELEPHONY_CONNECT_TIMEOUT, settings.TELEPHONY_READ_TIMEOUT)
-        self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=_retry_policy())
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        for value in self.auth_headers().values():
+        self.session = shared_session(self.provider, self.base_url)
+        self.headers = self.auth_headers()
+        for value in self.headers.values():
             register_secret(value)
             register_secret(value.removeprefix("Bearer ").strip())
-        self.session.headers.update(self.auth_headers())
 
     def close(self) -> None:
-        self.session.close()
+        """Nothing to release: the session stays open for this process's next request (keep-alive)."""
 
     def __enter__(self):
         return self
@@ -125,7 +189,9 @@ class ProviderHttpClient:
         url = f"{self.base_url}{path}"
         name = self.label or self.provider
         try:
-            response = self.session.request(method, url, json=json, params=params, timeout=self.timeout)
+            response = self.session.request(
+                method, url, json=json, params=params, headers=self.headers, timeout=self.timeout
+            )
         except requests.ConnectionError as exc:
             if _never_reached_provider(exc):
                 logger.warning("%s %s %s: not reachable", self.provider, method, path)

@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from telephony.dial_checks import DialNeeds
 from telephony.status import CallStatus
 
 from ..models import CallKaroCallLog, CallKaroCampaign
@@ -62,6 +64,17 @@ def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCamp
     return row
 
 
+def campaign_dial_needs(model: type) -> DialNeeds:
+    """What ``campaign_lead_eligible`` reads, loaded with the dialled row: the campaign, the lead and
+    whether the lead was already reached in this campaign."""
+    if model is not CallKaroCallLog:
+        return DialNeeds()
+    reached = CallKaroCallLog.objects.filter(
+        campaign_id=OuterRef("campaign_id"), lead_id=OuterRef("lead_id"), status=CallStatus.COMPLETED
+    ).exclude(pk=OuterRef("pk"))
+    return DialNeeds(related=("campaign", "lead"), annotations={"dial_campaign_reached": Exists(reached)})
+
+
 def campaign_lead_eligible(call_log: Any) -> str | None:
     """Pre-dial check (``telephony.dial_checks``): a skip reason, or None to dial.
 
@@ -71,7 +84,7 @@ def campaign_lead_eligible(call_log: Any) -> str | None:
     campaign_id = getattr(call_log, "campaign_id", None)
     if not campaign_id:
         return None
-    campaign = CallKaroCampaign.objects.only("status", "created_by_id", "audience").get(pk=campaign_id)
+    campaign = call_log.campaign  # joined by the dispatch (``campaign_dial_needs``)
     if campaign.status != Status.RUNNING:
         return (
             SKIP_PAUSED if campaign.status == Status.PAUSED else f"Campaign is {campaign.get_status_display().lower()}"
@@ -80,11 +93,13 @@ def campaign_lead_eligible(call_log: Any) -> str | None:
     # Do-not-call, stage, number, hours and gap: the shared rule (``telephony.eligibility.dial_check``).
     if campaign.audience.get("scope") == SCOPE_OWN and lead.assigned_to_id != campaign.created_by_id:
         return "Lead reassigned away from the campaign's owner"
-    reached = (
-        CallKaroCallLog.objects.filter(campaign_id=campaign_id, lead_id=lead.pk, status=CallStatus.COMPLETED)
-        .exclude(pk=call_log.pk)
-        .exists()
-    )
+    reached = getattr(call_log, "dial_campaign_reached", None)
+    if reached is None:  # a row loaded without the needs
+        reached = (
+            CallKaroCallLog.objects.filter(campaign_id=campaign_id, lead_id=lead.pk, status=CallStatus.COMPLETED)
+            .exclude(pk=call_log.pk)
+            .exists()
+        )
     if reached:
         return "Already reached in this campaign"
     return None

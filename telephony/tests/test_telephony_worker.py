@@ -33,6 +33,7 @@ def test_async_call_through_a_real_worker_ends_with_the_webhook(live_server, set
     settings.PROVIDER_SANDBOX = True
     settings.SANDBOX_WEBHOOK_DELAY = 0.5
     settings.SANDBOX_DUPLICATE_RATE = 0
+    settings.SANDBOX_CALLKARO_AGENTS = [AGENT]  # the fake account knows our agent (else 404, no call)
     settings.SANDBOX_OUTCOME_WEIGHTS = {"callkaro": {"connected": 1}, "acefone": {"answered": 1}}
     settings.SANDBOX_FAULTS = {"callkaro": {}, "acefone": {}}
     settings.SANDBOX_CALLKARO_AGENTS = [AGENT]  # the fake account's own agent list
