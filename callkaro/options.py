@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -185,20 +185,9 @@ class CallKaroOptions(CallOptions):
     """What a Call Karo call is asked to do, always within the documented limits.
 
     A ``CallOptions`` (the telephony interface's type), so it travels through ``call_place`` as is.
-    Building one validates and normalises every field; an invalid one is never constructed.
+    Building one validates and normalises every field; an invalid one is never constructed. The fields
+    are ``CallOptions``'s own.
     """
-
-    agent_id: str = ""
-    schedule_at: dt.datetime | None = None
-    language: str = ""
-    number_of_retries: int | None = None
-    gap_between_retries: int | list[int] | None = None
-    priority: int | None = None
-    min_trigger_time: str = ""
-    max_trigger_time: str = ""
-    carry_over: bool | None = None
-    batch_id: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         cleaned = {

@@ -42,13 +42,7 @@ class RedactSecretsFilter(logging.Filter):
     """Rewrites each record's message with :func:`redact` before it is emitted."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not break logging
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        _redact_record(record)
         return True
 
 
