@@ -111,9 +111,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--calls", type=int, default=2200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--batch", type=int, default=200, help="events per batch (a live drain's are often fewer)")
     args = parser.parse_args()
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7")
     django_setup(args.database_url, DJANGO_SETTINGS_MODULE="bench.settings", REDIS_URL=redis, CELERY_BROKER_URL=redis)
+    from django.conf import settings
+
+    settings.TELEPHONY_WEBHOOK_DRAIN_BATCH = args.batch
     result = measure(args.calls, args.profile)
     print(json.dumps(result, indent=1))
 

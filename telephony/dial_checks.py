@@ -6,16 +6,23 @@ registration order.
 
 A check's ``needs`` names what it reads besides the row (related rows to join, annotations to
 compute), so the dispatch loads one row with everything every check and the provider's request
-read, in a single query, and the checks decide without querying (issue 18, "cheaper dials").
+read, in a single query, and the checks decide without querying (issue 18, "cheaper dials"). That
+query is compiled once per worker thread (``telephony.prepared``): only the call's id and "now" change.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from crm.models import Lead
+
+from .prepared import prepared_first
+from .registry import provider_names
 
 DialCheck = Callable[[Any], "str | None"]
 
@@ -29,8 +36,9 @@ class DialNeeds:
     annotations: dict[str, Any] = field(default_factory=dict)
 
 
-#: Given the call-log model, what a check needs loaded with the row (built per dial: "now" may matter).
-NeedsFor = Callable[[type], DialNeeds]
+#: Given the call-log model and "now", what a check needs loaded with the row. "now" may only be
+#: used as a value (compared with a column), so the compiled query can be re-run with a later one.
+NeedsFor = Callable[[type, dt.datetime], DialNeeds]
 
 _checks: list[DialCheck] = []
 _needs: dict[DialCheck, NeedsFor] = {}
@@ -58,20 +66,25 @@ def registered() -> tuple[DialCheck, ...]:
 
 def dial_row(model: type, call_log_id: int, *, related: Iterable[str] = ()) -> Any | None:
     """The call log with what every registered check and ``related`` read, in one query (None if gone)."""
-    paths = set(related)
-    annotations: dict[str, Any] = {}
-    for check in _checks:
-        needs_for = _needs.get(check)
-        if needs_for is not None:
-            needs = needs_for(model)
-            paths.update(needs.related)
-            annotations.update(needs.annotations)
-    qs = model.objects.filter(pk=call_log_id)
-    if paths:
-        qs = qs.select_related(*sorted(paths))
-    if annotations:
-        qs = qs.annotate(**annotations)
-    return qs.first()
+    related = tuple(sorted(set(related)))
+    checks = tuple(_checks)
+
+    def build(*, pk: int, now: dt.datetime) -> Any:
+        paths = set(related)
+        annotations: dict[str, Any] = {}
+        for check in checks:
+            needs_for = _needs.get(check)
+            if needs_for is not None:
+                needs = needs_for(model, now)
+                paths.update(needs.related)
+                annotations.update(needs.annotations)
+        qs = model.objects.filter(pk=pk)
+        if paths:
+            qs = qs.select_related(*sorted(paths))
+        return qs.annotate(**annotations) if annotations else qs
+
+    key = ("dial_row", model, related, checks, tuple(_needs.get(c) for c in checks), tuple(provider_names()))
+    return prepared_first(key, build, pk=call_log_id, now=timezone.now())
 
 
 def dial_skip_reason(call_log: Any) -> str | None:

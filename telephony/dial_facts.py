@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery
-from django.utils import timezone
 
 from crm.models import DoNotCallEntry
 
@@ -46,11 +45,10 @@ def _others(name: str, model: type) -> Any:
     return qs.exclude(pk=OuterRef("pk")) if call_log_model(name) is model else qs
 
 
-def eligibility_needs(model: type) -> DialNeeds:
+def eligibility_needs(model: type, now: dt.datetime) -> DialNeeds:
     """What ``eligibility.dial_check`` reads: the lead, and its facts as annotations."""
     from .models import CallingPolicy
 
-    now = timezone.now()
     policy = CallingPolicy.objects.order_by("pk")
     annotations: dict[str, Any] = {
         MARK: Subquery(policy.values("calling_hours")[:1]),

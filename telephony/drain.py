@@ -141,13 +141,24 @@ def drain_batch(*, size: int | None = None) -> dict[str, int]:
     return counts
 
 
+def _gather_seconds() -> float:
+    """After a batch that was not full, the drain waits this long before its next claim, so batches
+    grow under steady traffic: the per-batch work (claim, logs' read, records' write, the follow-up's
+    queries, the commit) is shared by more events. An event waits at most this long more. 0 when tasks
+    run eagerly (the drain then runs inside a request, which must not wait) or inside a transaction
+    (whose locks nobody else should wait for)."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) or connection.in_atomic_block:
+        return 0.0
+    return max(0.0, float(getattr(settings, "TELEPHONY_WEBHOOK_DRAIN_GATHER", 0.05)))
+
+
 def _linger_looks() -> int:
     """Looks of ``LINGER_STEP`` seconds a drain takes for new events before it frees its flag.
 
     While the flag is held, a request stores its event and publishes nothing: under steady traffic one
     drain keeps going instead of a task per handful of events. None when tasks run eagerly (the drain
-    then runs inside a request, which must not wait)."""
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+    then runs inside a request, which must not wait) or inside a transaction."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) or connection.in_atomic_block:
         return 0
     seconds = float(getattr(settings, "TELEPHONY_WEBHOOK_DRAIN_LINGER", 0.1))
     return max(0, round(seconds / LINGER_STEP))
@@ -161,28 +172,39 @@ def webhook_events_drain(*, size: int | None = None) -> dict[str, int]:
     """Apply pending events batch after batch until none is left (and none came during a short
     linger); returns the outcomes counted."""
     total: dict[str, int] = {}
-    looks = _linger_looks()
+    looks, gather, limit = _linger_looks(), _gather_seconds(), size or _batch_size()
+    held_at = time.monotonic()  # the kick took the flag just now
 
     def add(counts: dict[str, int]) -> int:
         for key, value in counts.items():
             total[key] = total.get(key, 0) + value
         return sum(counts.values())
 
+    def hold() -> None:  # refreshed a few times per DRAIN_FLAG_SECONDS, not once per batch
+        nonlocal held_at
+        if time.monotonic() - held_at > DRAIN_FLAG_SECONDS / 3:
+            _flag_hold()
+            held_at = time.monotonic()
+
     try:
         idle = 0
         while True:
-            if add(drain_batch(size=size)):
-                _flag_hold()
+            found = add(drain_batch(size=limit))
+            if found:
+                hold()
                 idle = 0
+                if found < limit and gather:
+                    time.sleep(gather)  # not full: let the next batch gather
                 continue
             if idle < looks:  # the flag is still held (DRAIN_FLAG_SECONDS): no request publishes meanwhile
                 idle += 1
                 time.sleep(LINGER_STEP)
                 continue
             _flag_clear()  # before the last look: an event stored after it kicks a new drain
-            if not add(drain_batch(size=size)):
+            if not add(drain_batch(size=limit)):
                 return total
             _flag_hold()
+            held_at = time.monotonic()
             idle = 0
     except BaseException:
         _flag_clear()

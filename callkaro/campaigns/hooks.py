@@ -64,7 +64,7 @@ def campaign_retry_schedule(*, call_log: CallKaroCallLog, campaign: CallKaroCamp
     return row
 
 
-def campaign_dial_needs(model: type) -> DialNeeds:
+def campaign_dial_needs(model: type, now: dt.datetime) -> DialNeeds:
     """What ``campaign_lead_eligible`` reads, loaded with the dialled row: the campaign, the lead and
     whether the lead was already reached in this campaign."""
     if model is not CallKaroCallLog:

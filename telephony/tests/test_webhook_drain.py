@@ -185,7 +185,7 @@ def test_concurrent_drains_apply_each_event_exactly_once():
     assert {(log.status, log.try_count) for log in type(logs[0]).objects.all()} == {("completed", 2)}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # a worker's drain runs outside any transaction
 def test_a_drain_lingers_holding_its_flag_so_steady_traffic_publishes_no_new_drain(settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.TELEPHONY_WEBHOOK_DRAIN_LINGER = 0.04
@@ -204,7 +204,28 @@ def test_a_drain_lingers_holding_its_flag_so_steady_traffic_publishes_no_new_dra
     monkeypatch.setattr(drain.time, "sleep", sleep)
     assert drain.webhook_events_drain() == {"applied": 2}
     assert clears == [True]  # freed once, at the very end
-    assert len(sleeps) == 1 + 2  # the look that found the event, then two empty looks
+    # Each batch that was not full waits for the next to gather; then two empty linger looks.
+    assert sleeps == [0.05, 0.05, drain.LINGER_STEP, drain.LINGER_STEP]
+
+
+@pytest.mark.django_db(transaction=True)  # a worker's drain runs outside any transaction
+def test_full_batches_follow_each_other_without_waiting(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.TELEPHONY_WEBHOOK_DRAIN_LINGER = 0
+    for i in range(4):
+        stored(make_ck_log(LeadFactory()).pk, f"ck:full-{i}")
+    sleeps: list[float] = []
+    monkeypatch.setattr(drain.time, "sleep", sleeps.append)
+    assert drain.webhook_events_drain(size=2) == {"applied": 4}
+    assert sleeps == []  # two full batches, then the empty last look: no gather wait
+
+
+@pytest.mark.django_db
+def test_a_drain_inside_a_transaction_never_waits_holding_its_locks(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    stored(make_ck_log(LeadFactory()).pk, "ck:in-atomic")
+    monkeypatch.setattr(drain.time, "sleep", lambda s: pytest.fail("waited inside a transaction"))
+    assert drain.webhook_events_drain() == {"applied": 1}
 
 
 @pytest.mark.django_db
