@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from crm.models import Lead
+from telephony.lead_timeline import lead_timeline_backfill
 
 from .models import AcefoneCallLog
 
@@ -57,5 +58,6 @@ def seed(stdout, *, count: int = 60, days: int = 14) -> int:
     AcefoneCallLog.objects.bulk_create(rows)
     for log, row in zip(AcefoneCallLog.objects.filter(metadata_sent__demo=True).order_by("pk"), rows, strict=False):
         AcefoneCallLog.objects.filter(pk=log.pk).update(created_at=row.initiated_at)
+    lead_timeline_backfill(providers=["acefone"])  # written in bulk: the leads' call timeline after
     stdout.write(f"Acefone demo call history: {len(rows)} past human calls.")
     return len(rows)

@@ -13,7 +13,8 @@ under "## Dashboard".
 The database named in DATABASE_URL is wiped and rebuilt from the models (no migrations). Options:
 ``--scale N`` (call logs in all, default 1,200,000; ``--scale 10000000`` for the 10M target, which needs
 about 6 GB of disk and most of an hour to seed), ``--rows N`` (AI call logs only), ``--no-write``.
-The funnel and leaderboard are not timed: the dashboard has none yet.
+The funnel (lead rows and their call timeline, filled by the seed as the data migrations do) and the
+leaderboard (the roll-up's days plus today live) are timed cold per period too: neither has a cache.
 """
 
 from __future__ import annotations

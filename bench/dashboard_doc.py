@@ -25,7 +25,8 @@ def render_section(rows: int, seed_info: dict, periods: list[dict], exports: lis
         f"{connection.cursor().connection.info.server_version // 10000}). "
         f"{rows:,} Call Karo call logs and {rows // 5:,} Acefone call logs over {DAYS} days, "
         f"{N_MEMBERS} reps, {N_AGENTS} agents, {N_CAMPAIGNS} campaigns; seeded with generate_series in "
-        f"{seed_info['seed_seconds']:.0f} s. Roll-up first fill (`rollup_rebuild --all`): "
+        f"{seed_info['seed_seconds']:.0f} s (the leads' call timeline backfill, one UPDATE … FROM per call-log "
+        f"table: {seed_info.get('timeline_seconds', 0):.1f} s). Roll-up first fill (`rollup_rebuild --all`): "
         f"{seed_info['rollup_seconds']:.1f} s, {seed_info['rollup_rows']:,} rows; one run of the beat task "
         f"`rollup_refresh` ({seed_info['refresh_days']} days rebuilt, including the updated-since sweep): "
         f"{seed_info['refresh_seconds'] * 1000:.0f} ms. Median times.",
@@ -70,7 +71,12 @@ DOC_NOTES = """
 Scale: `--scale N` sets the call logs in all (default 1,200,000: 5/6 Call Karo, 1/6 Acefone); the 10M target
 is `bench/run_all.py --only dashboard --scale 10000000` (about 6 GB of disk and most of an hour to seed).
 The funnel (by Meta form, campaign and ad) and the rep leaderboard are timed over the same rows, cold (their
-queries have no cache).
+queries have no cache). The funnel reads lead rows only: the call timeline on `crm.Lead` (`first_call_at`,
+`first_human_call_at`, `first_connect_at`, written at dial and at the end of a call, only ever earlier) gives
+its counts and medians in ONE grouped query (`percentile_cont` in SQL); the seed fills it with the data
+migrations' set-based backfill. Every bench lead arrived today, so each period's funnel covers all 20,000. The
+leaderboard sums `CallDailyRollup` for clean past days and counts today (and any dirty day) live, as the KPI
+cards do.
 
 How to read it: *baseline* is one hand-written conditional-aggregation query (the KPI cards only) over
 the period's AI rows. *Live selectors, no roll-up* is `dashboard_figures`: every widget's grouped query over

@@ -10,6 +10,7 @@ import secrets as _secrets
 from django.conf import settings
 
 from crm.models import TeamMember
+from telephony.lead_timeline import lead_timeline_backfill
 
 from . import services
 from .config import config_row
@@ -127,5 +128,6 @@ def seed_call_history(stdout, *, count: int = 160, days: int = 14) -> int:
     # created_at is set on insert; move each demo call back to when it "happened".
     for log, row in zip(CallKaroCallLog.objects.filter(metadata_sent__demo=True).order_by("pk"), rows, strict=False):
         CallKaroCallLog.objects.filter(pk=log.pk).update(created_at=row.initiated_at)
+    lead_timeline_backfill(providers=["callkaro"])  # written in bulk: the leads' call timeline after
     stdout.write(f"Call Karo demo call history: {len(rows)} past AI calls.")
     return len(rows)

@@ -83,6 +83,12 @@ class Lead(models.Model):
     stage = models.CharField(max_length=20, choices=LeadStage.choices, default=LeadStage.NEW)
     assigned_to = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     do_not_call = models.BooleanField(default=False)
+    # The lead's call timeline, denormalised for the funnel (``telephony.lead_timeline`` writes it, only
+    # ever moving a time earlier): the dial time of its first dialled call, of its first call by a person
+    # (a provider that ``asks_wrap_up``), and of its first call with talk time.
+    first_call_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_human_call_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_connect_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

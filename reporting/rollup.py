@@ -143,6 +143,19 @@ def rollup_aggregates(days: list[dt.date], filters: DashboardFilters) -> dict[st
     return out
 
 
+def rollup_team_totals(days: list[dt.date]) -> list[dict[str, Any]]:
+    """ONE grouped query: per team member (calls with one only), the leaderboard's sums over rolled-up days,
+    under the names its live query gives them."""
+    rows = (
+        CallDailyRollup.objects.filter(_in_days(days), team_member__isnull=False)
+        .values("team_member_id", "team_member__name")
+        .annotate(r_calls=_sum("calls"), r_connects=_sum("connected"), r_conversions=_sum("conversions"))
+        .annotate(r_talk_seconds=_sum("talk_seconds"))
+        .order_by()
+    )
+    return [{k.removeprefix(_P): v for k, v in row.items()} for row in rows]
+
+
 def rollup_campaign_progress(
     filters: DashboardFilters, rolled_up: list[dt.date], ranges: Ranges, limit: int = CAMPAIGN_LIMIT
 ) -> list[dict[str, Any]]:

@@ -249,12 +249,13 @@ def call_event_apply(*, provider: str, event: CallEvent, webhook_event: Provider
 
 
 def call_final_process(*, provider: str, call_log_id: int) -> None:
-    """After a call turns final: update the lead from its outcome, then send ``call_became_final``.
+    """After a call turns final: update the lead from its outcome and its call timeline, then send
+    ``call_became_final``.
 
     Receivers may run more than once for a call (once per provider try that ends it), so they must
     be idempotent; one failing receiver is logged and does not stop the others.
     """
-    from .final_calls import final_receivers_run
+    from .final_calls import calls_timeline_note, final_receivers_run
     from .outcomes import call_outcome_apply
 
     log = call_log_model(provider).objects.select_related("lead").filter(pk=call_log_id).first()
@@ -264,6 +265,7 @@ def call_final_process(*, provider: str, call_log_id: int) -> None:
         call_outcome_apply(call_log=log, provider=provider)
     except Exception:  # noqa: BLE001
         logger.exception("Lead update from %s call %s failed", provider, call_log_id)
+    calls_timeline_note([(provider, log)])
     final_receivers_run(provider=provider, call_log=log)
 
 

@@ -4,7 +4,8 @@ A batch of webhook events ends many calls. After the batch commits, their follow
 in one query per provider and the outcome rules once, locks every lead in id order with one
 ``select_for_update`` (no deadlock with another batch), applies the rules, and writes the stage
 changes with one UPDATE per target stage and the activity rows with one ``bulk_create``, all in
-one transaction. Then ``call_became_final`` is sent once per call, as for a single call.
+one transaction. Then the leads' call timelines are moved earlier where the calls prove it (one UPDATE
+at most, ``telephony.lead_timeline``), and ``call_became_final`` is sent once per call, as for a single call.
 
 A call whose rules do more than move the stage (an opt-out, a flag, a callback) goes through the
 same per-call code as before, inside the batch's transaction. If the batched transaction fails,
@@ -22,6 +23,7 @@ from django.db import transaction
 from crm.models import Lead
 from crm.services import LeadStageWrites, lead_stage_set
 
+from .lead_timeline import leads_timeline_note
 from .models import BaseCallLog
 from .outcomes import call_outcome_apply, lead_outcome_apply, matching_rules, outcome_rules
 from .registry import call_log_model, get_provider
@@ -101,5 +103,15 @@ def calls_final_process(*, calls: list[tuple[str, int]]) -> None:
                 call_outcome_apply(call_log=log, provider=provider)
             except Exception:  # noqa: BLE001
                 logger.exception("Lead update from %s call %s failed", provider, log.pk)
+    calls_timeline_note(logs)
     for provider, log in logs:
         final_receivers_run(provider=provider, call_log=log)
+
+
+def calls_timeline_note(logs: list[tuple[str, BaseCallLog]]) -> None:
+    """The ended calls' leads' timelines (first call, first human call, first connect): at most one UPDATE,
+    none for leads loaded with the calls that already show them as early (``telephony.lead_timeline``)."""
+    try:
+        leads_timeline_note(logs)
+    except Exception:  # noqa: BLE001 - a report's column must not stop the receivers; a backfill repairs it
+        logger.exception("Lead timeline update of %d calls failed", len(logs))

@@ -31,6 +31,7 @@ from .errors import (
     ProviderUnavailable,
     ProviderUnsupported,
 )
+from .lead_timeline import NOT_DIALLED, dialled_times, lead_timeline_note, loaded_lead
 from .registry import get_provider
 from .status import FINAL_STATUSES, PENDING_STATUSES, CallStatus
 
@@ -210,7 +211,8 @@ def call_dispatch(*, provider: str, call_log_id: int, interactive: bool = False)
 
 def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _DispatchResult:
     """Claim (one UPDATE), load the row with what the checks and the request read (one SELECT), dial,
-    then one UPDATE for the result: three queries for a dial that goes out."""
+    then one UPDATE for the result: three queries for a dial that goes out, and a fourth when it is the
+    lead's first (its call timeline, ``telephony.lead_timeline``; the claim's time is the dial time)."""
     backend = get_provider(provider)
     model = backend.call_log_class()
     now = timezone.now()
@@ -225,6 +227,17 @@ def _dispatch(*, provider: str, call_log_id: int, interactive: bool) -> _Dispatc
     call_log = dial_row(model, call_log_id, related=backend.dial_related)
     if call_log is None:  # deleted (with its lead) since the claim
         return _DispatchResult(status="")
+    result = _dial(provider, backend, model, call_log, interactive=interactive)
+    if result.status and result.status not in NOT_DIALLED:
+        # The lead's first dial (a 4th query, once per lead and provider kind); later dials see it on the row.
+        times = dialled_times(provider=provider, at=now)
+        lead_timeline_note(lead_id=call_log.lead_id, times=times, known=loaded_lead(call_log))
+    return result
+
+
+def _dial(provider: str, backend: Any, model: Any, call_log: Any, *, interactive: bool) -> _DispatchResult:
+    """The pre-dial checks, the provider's request and the result's one UPDATE, for a claimed row."""
+    call_log_id = call_log.pk
     reason = dial_skip_reason(call_log)
     if reason:
         _finish(model, call_log_id, status=CallStatus.CANCELLED, skip_reason=reason[:200])
