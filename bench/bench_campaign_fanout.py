@@ -1,19 +1,24 @@
 """Benchmark (not a test): launch a 100,000-lead campaign on PostgreSQL; time and peak memory.
 
-Compares ``campaign_launch`` (streamed audience, DNC/duplicate/other-campaign checks, chunked
-``bulk_create``) with a raw ``bulk_create`` of the same rows built from a fully loaded list.
-Each variant runs in its own process so that its peak RSS is its own.
+Compares ``campaign_launch`` (one audience query, streamed by phone so duplicates sit side by side,
+whose rows carry the other checks' facts: do-not-call, other campaigns, the standing eligibility
+rules; call rows written with PostgreSQL ``COPY`` a 2,000-row chunk at a time) with a raw
+``bulk_create`` of the same rows built from a fully loaded list. Each variant runs in its own
+process so that its peak RSS is its own.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_d .venv/bin/python bench/bench_campaign_fanout.py [--leads 100000]
 
 It builds a scratch database (``test_<name>``, schema from the models) and drops it afterwards.
 Call Karo's campaign creation is replaced by a stub: the bench measures our side only.
 
-Measured here (2 cores, local PostgreSQL, 100,000 leads):
+Measured here (2 cores shared with other jobs, local PostgreSQL, 100,000 leads):
 
     variant      rows  seconds   rows/s  peak RSS MB
-    raw        100000    49.57     2017        348.6   (all rows built in memory, then bulk_create)
-    launch     100000    65.93     1517        101.7   (streamed, checked, bulk_create in 2,000-row chunks)
+    raw        100000    20.17     4958        363.7   (all rows built in memory, then bulk_create)
+    launch     100000     8.70    11490         93.6   (streamed, checked, COPY in 2,000-row chunks)
+
+At 20,000 leads the launch went from 6.07 s (raw 4.43 s: 1.37x) to 2.19 s (raw 4.38 s: 0.50x): the
+checks no longer re-read each chunk's leads, calls and policy, and each row is a tuple, not a model.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from django.utils import timezone
 from crm.models import LeadStage
 
 from .calling_hours import Window, calling_window, inside_hours, next_opening
-from .eligibility_facts import LeadFacts, facts_for
+from .eligibility_facts import LeadFacts, facts_for, parsed_number
 
 REP_CLICK, SCHEDULED, CAMPAIGN, AUTO_CALL, API = "rep_click", "scheduled", "campaign", "auto_call", "api"
 PURPOSES = (REP_CLICK, SCHEDULED, CAMPAIGN, AUTO_CALL, API)
@@ -63,7 +63,8 @@ class Eligibility:
 ALLOWED = Eligibility(True)
 
 
-def _provider_is_ai(provider: str) -> bool:
+def provider_places_ai_calls(provider: str) -> bool:
+    """Whether ``provider``'s calls are AI calls (the country and landline rules apply to them)."""
     from .registry import get_provider
 
     return bool(getattr(get_provider(provider), "places_ai_calls", False))
@@ -73,9 +74,8 @@ def number_refusal(e164: str, *, ai: bool) -> str:
     """Country and number-type rules: "" when the number may be dialled by this kind of call."""
     if not ai or not e164:
         return ""
-    try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
+    parsed = parsed_number(e164)
+    if parsed is None:
         return "country_not_allowed"
     region = phonenumbers.region_code_for_number(parsed) or ""
     allowed = {c.strip().upper() for c in settings.CALLING_ALLOWED_COUNTRIES if c.strip()}
@@ -97,12 +97,17 @@ def decide(
     *,
     purpose: str,
     ai: bool,
-    at: dt.datetime,
-    window: Window,
-    gap: dt.timedelta,
+    at: dt.datetime | None,
+    window: Window | None = None,
+    gap: dt.timedelta | None = None,
     confirmed: bool = False,
 ) -> Eligibility:
-    """The rule, on facts already gathered (no queries), in the order a person would ask."""
+    """The rule, on facts already gathered (no queries), in the order a person would ask.
+
+    With no ``at``, only the rules that hold whatever the moment: what a campaign settles for its
+    audience at launch. The moment's rules (a call live or pending, the gap, the hours) come last,
+    and the dial-time check asks them just before each dial.
+    """
     if not facts.exists:
         return _refuse("no_lead", facts)
     if not facts.visible:
@@ -116,6 +121,8 @@ def decide(
     number = number_refusal(facts.e164, ai=ai)
     if number:
         return _refuse(number, facts)
+    if at is None:
+        return ALLOWED
     if facts.live:
         return _refuse("in_flight", facts)
     if facts.pending and purpose not in (REP_CLICK, API):
@@ -155,12 +162,20 @@ def eligibility_many(
     at: dt.datetime | None = None,
     exclude_call: tuple[str, int] | None = None,
     confirmed: bool = False,
+    moment: bool = True,
 ) -> dict[int, Eligibility]:
-    """The rule for many leads (ids or Lead rows), by lead id, in a handful of queries."""
+    """The rule for many leads (ids or Lead rows), by lead id, in a handful of queries.
+
+    ``moment=False``: the standing rules only (``decide`` with no ``at``), so neither the leads'
+    calls nor the calling policy are read.
+    """
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown purpose {purpose!r}")
+    ai = provider_places_ai_calls(provider)
+    if not moment:
+        facts = facts_for(leads, user=user, since=None)
+        return {lead_id: decide(f, purpose=purpose, ai=ai, at=None) for lead_id, f in facts.items()}
     at = at or timezone.now()
-    ai = _provider_is_ai(provider)
     window, gap = calling_window(), min_gap()
     facts = facts_for(leads, user=user, since=at - gap, exclude_call=exclude_call)
     return {
@@ -219,7 +234,7 @@ def dial_check(call_log: Any) -> str | None:
         answer = decide(
             facts,
             purpose=purpose_of(call_log),
-            ai=_provider_is_ai(provider),
+            ai=provider_places_ai_calls(provider),
             at=timezone.now(),
             window=window,
             gap=gap_from(gap_hours),

@@ -15,17 +15,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from crm.dnc import normalise_number
 from crm.models import Lead, LeadActivity, LeadSource, TeamMember
 from crm.selectors import lead_queryset_for, team_member_for
 from telephony import calls
+from telephony.eligibility_facts import STANDING_VALUES, LeadFacts, standing_annotations, standing_facts
 from telephony.status import CallStatus
 
 from ..models import CallKaroCampaign
 from .permissions import is_campaign_manager
+from .selectors import active_campaign_calls
 
 PROGRESS_EVERY = 2000
 PHONE_COLUMNS = ("phone", "phone_number", "mobile", "number", "to_number")
@@ -189,13 +191,27 @@ class AudienceMember:
     assigned_to_id: int | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     line: int | None = None
+    # Read with the member from the database (a filter audience): the checks then need no query.
+    facts: LeadFacts | None = None  # the eligibility rule's standing facts
+    listed: bool = False  # the number is on the do-not-call list
+    busy: bool = False  # a call pending or live in another active campaign
 
 
 def audience_from_filter(qs: QuerySet[Lead], *, chunk_size: int = 2000) -> Iterator[AudienceMember]:
-    """Stream leads ordered by phone, so duplicates sit side by side and memory stays constant."""
-    rows = qs.filter(phone_invalid=False).order_by("phone", "id").values_list("id", "phone", "assigned_to_id")
-    for lead_id, phone, assignee in rows.iterator(chunk_size=chunk_size):
-        yield AudienceMember(lead_id=lead_id, phone=str(phone), assigned_to_id=assignee)
+    """Stream leads ordered by phone, so duplicates sit side by side and memory stays constant.
+
+    Each row carries what the launch checks (the eligibility facts, the do-not-call list, other
+    campaigns) as annotations: one query for the whole audience, none per chunk."""
+    rows = (
+        qs.filter(phone_invalid=False)
+        .annotate(**standing_annotations(), busy=Exists(active_campaign_calls().filter(lead_id=OuterRef("pk"))))
+        .order_by("phone", "id")
+        .values_list("id", "assigned_to_id", "busy", *STANDING_VALUES)
+    )
+    for lead_id, assignee, busy, *values in rows.iterator(chunk_size=chunk_size):
+        phone, listed = values[0], values[1]  # the stored number, and whether the list holds it
+        facts = standing_facts(lead_id, *values)
+        yield AudienceMember(lead_id, phone, assignee, facts=facts, listed=listed, busy=busy)
 
 
 def audience_from_csv(

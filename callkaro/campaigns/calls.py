@@ -13,9 +13,8 @@ from telephony.status import CallStatus
 from ..models import CallKaroCallLog, CallKaroCampaign
 from ..options import CallKaroOptions
 from .audience import AudienceMember
+from .selectors import ACTIVE_CAMPAIGN_STATUSES, Status  # noqa: F401 - shared with the campaign modules from here
 
-Status = CallKaroCampaign.Status
-ACTIVE_CAMPAIGN_STATUSES = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
 AUTO_PAUSE_REASON = "Call Karo is unavailable (circuit open); paused automatically"
 SKIP_PAUSED = "Campaign paused"
 SKIP_CANCELLED = "Campaign cancelled"
@@ -45,6 +44,16 @@ def campaign_call_options(campaign: CallKaroCampaign) -> CallKaroOptions:
     )
 
 
+#: The columns that differ between one campaign's calls at launch (``member_values``); a launch
+#: writes every other column once, from a template row (``rows.rows_write``).
+MEMBER_COLUMNS = ("lead_id", "team_member_id", "to_number", "metadata_sent")
+
+
+def member_values(campaign: CallKaroCampaign, m: AudienceMember) -> tuple:
+    """The ``MEMBER_COLUMNS`` of ``m``'s call. ``call_log_id`` is added to the metadata by the dispatcher."""
+    return m.lead_id, m.assigned_to_id, m.phone, {"lead_id": m.lead_id, "campaign_id": campaign.pk, **m.metadata}
+
+
 def campaign_call_row(
     campaign: CallKaroCampaign,
     m: AudienceMember,
@@ -52,21 +61,15 @@ def campaign_call_row(
     attempt: int = 1,
     options: CallKaroOptions | None = None,
 ) -> CallKaroCallLog:
-    """One campaign call. ``call_log_id`` is added to the metadata by the dispatcher once the row exists.
-
-    Pass ``options`` (``campaign_call_options``) when writing many rows, to build them once.
-    """
+    """One campaign call. Pass ``options`` (``campaign_call_options``) when writing many rows, to build them once."""
     options = options or campaign_call_options(campaign)
     return CallKaroCallLog(
-        lead_id=m.lead_id,
-        team_member_id=m.assigned_to_id,
-        to_number=m.phone,
         status=CallStatus.SCHEDULED,
         scheduled_at=when,
         campaign=campaign,
         agent_id=campaign.agent_id,
         attempt=attempt,
-        metadata_sent={"lead_id": m.lead_id, "campaign_id": campaign.pk, **m.metadata},
+        **dict(zip(MEMBER_COLUMNS, member_values(campaign, m), strict=True)),
         **options.to_row_fields(),
     )
 

@@ -13,6 +13,17 @@ from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
 from ..models import CallKaroCallLog, CallKaroCampaign
 from .permissions import is_campaign_manager
 
+Status = CallKaroCampaign.Status
+#: Campaigns that still hold calls for their leads: a lead in one is left out of another's launch.
+ACTIVE_CAMPAIGN_STATUSES = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
+
+
+def active_campaign_calls() -> QuerySet[CallKaroCallLog]:
+    """Calls of active campaigns that may still dial or talk (a lead with one is busy elsewhere)."""
+    return CallKaroCallLog.objects.filter(
+        campaign__status__in=ACTIVE_CAMPAIGN_STATUSES, status__in=[*PENDING_STATUSES, *LIVE_STATUSES]
+    )
+
 
 def campaigns_for(user: AbstractBaseUser) -> QuerySet[CallKaroCampaign]:
     """Every campaign for managers and admins; a rep's own (drafts included) for a rep."""

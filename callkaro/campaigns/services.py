@@ -25,23 +25,26 @@ from django.utils import timezone
 from crm.dnc import dnc_numbers_among, is_do_not_call
 from crm.models import Lead
 from crm.selectors import lead_queryset_for, team_member_for
+from telephony import eligibility
 from telephony.eligibility import CAMPAIGN, eligibility_many, number_refusal
-from telephony.status import LIVE_STATUSES, PENDING_STATUSES, CallStatus
+from telephony.status import LIVE_STATUSES, CallStatus
 
 from .. import selectors as callkaro_selectors
 from ..models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from .audience import AudienceMember, CampaignAudience
 from .calls import (
     ACTIVE_CAMPAIGN_STATUSES,
+    MEMBER_COLUMNS,
     SCOPE_ALL,
     SCOPE_OWN,
     CampaignError,
     Status,
-    campaign_call_options,
     campaign_call_row,
+    member_values,
 )
 from .inputs import CampaignSettings
 from .rows import rows_write
+from .selectors import active_campaign_calls
 
 
 @dataclass
@@ -89,43 +92,37 @@ def _chunks(items: Iterable[AudienceMember], size: int) -> Iterator[list[Audienc
         yield chunk
 
 
-def _leads_in_active_campaigns(lead_ids: list[int], exclude_campaign_id: int | None = None) -> set[int]:
-    qs = CallKaroCallLog.objects.filter(
-        lead_id__in=lead_ids,
-        campaign__status__in=ACTIVE_CAMPAIGN_STATUSES,
-        status__in=[*PENDING_STATUSES, *LIVE_STATUSES],
-    )
-    if exclude_campaign_id:
-        qs = qs.exclude(campaign_id=exclude_campaign_id)
-    return set(qs.values_list("lead_id", flat=True))
+def _leads_in_active_campaigns(lead_ids: list[int]) -> set[int]:
+    return set(active_campaign_calls().filter(lead_id__in=lead_ids).values_list("lead_id", flat=True))
 
 
-#: Reasons that depend on the moment (hours, the gap, another call): re-asked at dial time, not at preview.
-DIAL_TIME_REASONS = frozenset({"outside_hours", "min_gap", "pending_call", "in_flight"})
+def _chunk_checks(chunk: list[AudienceMember]) -> tuple[set[str], dict[int, str], set[int]]:
+    """(numbers on the do-not-call list, lead id -> refusal code, leads busy in another campaign).
 
-
-def _refusals(chunk: list[AudienceMember]) -> dict[int, str]:
-    """The shared eligibility rule for a chunk (a few queries): lead id or line -> reason message.
-
-    CSV numbers with no lead yet are asked the number rules only (country, landline, the list).
+    The rule's standing part (``decide`` with no ``at``): the moment's reasons (hours, the gap, another
+    call) are asked at dial time. A filter audience brought its facts with each row (no query); CSV
+    numbers are looked up per chunk (a few queries), and those with no lead yet asked the number rules.
     """
+    if all(m.facts is not None for m in chunk):
+        ai = eligibility.provider_places_ai_calls("callkaro")
+        decide = eligibility.decide
+        refused = {m.lead_id: decide(m.facts, purpose=CAMPAIGN, ai=ai, at=None).reason_code for m in chunk}
+        return {m.phone for m in chunk if m.listed}, refused, {m.lead_id for m in chunk if m.busy}
     lead_ids = [m.lead_id for m in chunk if m.lead_id]
-    answers = eligibility_many(lead_ids, provider="callkaro", purpose=CAMPAIGN) if lead_ids else {}
-    refused = {pk: a for pk, a in answers.items() if not a.allowed and a.reason_code not in DIAL_TIME_REASONS}
-    return {pk: a.reason_code for pk, a in refused.items()}
+    answers = eligibility_many(lead_ids, provider="callkaro", purpose=CAMPAIGN, moment=False) if lead_ids else {}
+    refused = {pk: a.reason_code for pk, a in answers.items()}
+    return dnc_numbers_among([m.phone for m in chunk]), refused, _leads_in_active_campaigns(lead_ids)
 
 
 def _eligible(
     audience: Iterable[AudienceMember], preview: CampaignPreview, chunk_size: int
 ) -> Iterator[AudienceMember]:
-    """Filter the stream (a few queries per chunk), counting what drops out and why."""
+    """Filter the stream (a few queries per chunk at most), counting what drops out and why."""
     seen_last = ""
     seen_phones: set[str] = set()
     for chunk in _chunks(audience, chunk_size):
         preview.count += len(chunk)
-        dnc = dnc_numbers_among([m.phone for m in chunk])
-        refused = _refusals(chunk)
-        busy = _leads_in_active_campaigns([m.lead_id for m in chunk if m.lead_id])
+        dnc, refused, busy = _chunk_checks(chunk)
         for m in chunk:
             # Filter audiences arrive sorted by phone (constant memory); CSVs are already de-duplicated.
             if m.phone == seen_last or m.phone in seen_phones:
@@ -256,9 +253,9 @@ def campaign_launch(
     SQLite, even the provider's own sandbox): the rows are written while the campaign is still a draft,
     so a local failure creates nothing at Call Karo; then Call Karo's campaign is created (on failure
     the rows go); then the draft flips, with its batch id, in a conditional update. A short claim in
-    the cache keeps a double click from creating two batches. Rows stream from the audience into
-    PostgreSQL's ``COPY`` (``bulk_create`` by chunks elsewhere: ``rows.rows_write``), so a campaign of a
-    million leads takes constant memory.
+    the cache keeps a double click from creating two batches. Rows stream from the audience (each row
+    bringing the facts its checks need) into PostgreSQL's ``COPY`` (``bulk_create`` by chunks
+    elsewhere: ``rows.rows_write``), so a campaign of a million leads takes constant memory.
     """
     now = now or timezone.now()
     if campaign.status != Status.DRAFT:
@@ -312,13 +309,11 @@ def _launch_rows_write(campaign: CallKaroCampaign, audience: CampaignAudience, *
         CallKaroCallLog.objects.filter(campaign_id=campaign.pk).delete()
         preview = CampaignPreview()
         chunk_size = settings.CAMPAIGN_BULK_CHUNK
-        options = campaign_call_options(campaign)
         members = _eligible(audience.members(create=True), preview, chunk_size)
-        rows_write(
-            CallKaroCallLog,
-            (campaign_call_row(campaign, m, start_at, options=options) for m in members),
-            chunk_size=chunk_size,
-        )
+        # One template row for what every call shares; each lead brings only its own columns.
+        template = campaign_call_row(campaign, AudienceMember(lead_id=None, phone=""), start_at)
+        rows = (member_values(campaign, m) for m in members)
+        rows_write(CallKaroCallLog, template, MEMBER_COLUMNS, rows, chunk_size=chunk_size)
     return preview.eligible
 
 

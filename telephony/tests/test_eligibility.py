@@ -170,3 +170,36 @@ def test_the_decision_is_timezone_aware_at_the_default_time(rep):
         answer = _ask(lead, at=None)
         assert answer.next_allowed_at == dt.datetime(2026, 12, 2, 9, 0, tzinfo=IST)
         assert timezone.now() < answer.next_allowed_at
+
+
+def test_the_standing_facts_read_with_a_row_are_the_facts_read_per_chunk(rep):
+    """A campaign audience carries its facts as annotations (``standing_annotations``): the same facts."""
+    from crm.models import Lead
+    from telephony.eligibility_facts import STANDING_VALUES, facts_for, standing_annotations, standing_facts
+
+    leads = [
+        LeadFactory(assigned_to=rep),
+        LeadFactory(assigned_to=rep, do_not_call=True),
+        LeadFactory(assigned_to=rep, phone_invalid=True),
+        LeadFactory(assigned_to=rep, stage=LeadStage.DEAD, time_zone="Asia/Dubai"),
+        LeadFactory(assigned_to=rep, phone="+14155550123"),
+        LeadFactory(assigned_to=rep, phone="+911123456789"),
+        LeadFactory(assigned_to=rep, phone="12345"),  # stored as typed: not a valid number
+    ]
+    dnc_add(number=leads[0].phone)
+    ids = [lead.pk for lead in leads]
+    rows = Lead.objects.filter(pk__in=ids).annotate(**standing_annotations()).values_list("pk", *STANDING_VALUES)
+    carried = {row[0]: standing_facts(*row) for row in rows}
+    assert carried == facts_for(ids, user=None, since=None)
+    assert carried[leads[0].pk].do_not_call and not carried[leads[2].pk].e164 and not carried[leads[6].pk].e164
+
+
+def test_with_no_moment_only_the_standing_rules_are_asked(rep):
+    """A campaign launch settles the standing rules; a live call or the hours wait for the dial-time check."""
+    busy = LeadFactory(assigned_to=rep)
+    _ai_call(busy, CallStatus.RINGING, at=NOON)
+    closed = LeadFactory(assigned_to=rep, stage=LeadStage.CONVERTED)
+    night = NOON.replace(hour=23)
+    answers = el.eligibility_many([busy.pk, closed.pk], provider="callkaro", purpose=el.CAMPAIGN, moment=False)
+    assert (answers[busy.pk].allowed, answers[closed.pk].reason_code) == (True, "closed_stage")
+    assert _ask(busy, at=night).reason_code == "in_flight"

@@ -3,49 +3,54 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from callkaro.campaigns.rows import rows_write
 from callkaro.models import CallKaroAgent, CallKaroCallLog, CallKaroCampaign
 from crm.tests.factories import LeadFactory
 
+NOTE = 'tab\there, quote " and \\\\ backslash'
+VARYING = ("lead_id", "to_number", "metadata_sent")
 
-def _rows(campaign, leads):
-    for lead in leads:
-        yield CallKaroCallLog(
-            lead=lead,
-            to_number=str(lead.phone),
-            status="scheduled",
-            campaign=campaign,
-            agent=campaign.agent,
-            metadata_sent={"lead_id": lead.pk, "note": 'tab\there, quote " and \\\\ backslash', "n": [1, None]},
-        )
+
+def _columns():
+    return [f for f in CallKaroCallLog._meta.concrete_fields if not f.primary_key]
+
+
+def _template(campaign) -> CallKaroCallLog:
+    return CallKaroCallLog(
+        status="scheduled", campaign=campaign, agent=campaign.agent, attempt=2, priority=7, metadata_sent={"x": 1}
+    )
+
+
+def _values(leads):
+    for lead in leads:  # a generator, read once
+        yield lead.pk, str(lead.phone), {"lead_id": lead.pk, "note": NOTE, "n": [1, None]}
 
 
 @pytest.mark.django_db
-def test_rows_are_written_as_the_orm_writes_them_from_a_generator_read_once():
+def test_rows_take_their_own_values_and_every_other_column_as_the_orm_writes_the_template():
     agent = CallKaroAgent.objects.create(agent_id="a1", name="A")
     campaign = CallKaroCampaign.objects.create(name="C", agent=agent, status="running")
-    leads = [LeadFactory() for _ in range(7)]
+    leads = [LeadFactory() for _ in range(5)]
+    template = _template(campaign)
     reference = CallKaroCallLog.objects.create(
-        lead=leads[0], to_number="x", status="scheduled", campaign=campaign, agent=agent
+        lead=leads[0], **{f.attname: getattr(template, f.attname) for f in _columns() if f.attname != "lead_id"}
     )
-    assert rows_write(CallKaroCallLog, _rows(campaign, leads), chunk_size=3) == 7
+    with CaptureQueriesContext(connection) as ctx:
+        assert rows_write(CallKaroCallLog, template, VARYING, _values(leads), chunk_size=2) == 5
+    inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "callkaro_callkarocalllog"')]
+    assert len(inserts) == (0 if connection.vendor == "postgresql" else 3)  # COPY is no query
     written = list(CallKaroCallLog.objects.exclude(pk=reference.pk).order_by("pk"))
-    assert [w.lead_id for w in written] == [lead.pk for lead in leads]
-    first = written[0]
-    assert first.metadata_sent == {
-        "lead_id": leads[0].pk,
-        "note": 'tab\there, quote " and \\\\ backslash',
-        "n": [1, None],
-    }
-    assert first.created_at is not None and first.updated_at is not None
-    # Every other column holds the model's default, as for the row the ORM saved.
-    skip = {"id", "lead", "to_number", "metadata_sent", "created_at", "updated_at"}
-    for row in written:  # every row: repeated values are prepared once and reused
-        for field in CallKaroCallLog._meta.concrete_fields:
-            if field.name not in skip:
+    assert [(w.lead_id, w.to_number, w.metadata_sent) for w in written] == [
+        (lead.pk, str(lead.phone), {"lead_id": lead.pk, "note": NOTE, "n": [1, None]}) for lead in leads
+    ]
+    for row in written:  # every other column: the template's, as for the row the ORM saved
+        assert row.created_at is not None and row.updated_at is not None
+        for field in _columns():
+            if field.attname not in {*VARYING, "created_at", "updated_at"}:
                 assert getattr(row, field.attname) == getattr(reference, field.attname), field.name
-        assert row.metadata_sent["lead_id"] == row.lead_id
 
 
 @pytest.mark.services
@@ -55,9 +60,10 @@ def test_on_postgresql_the_rows_go_through_copy(monkeypatch):
 
     used: list[int] = []
     real = rows._copy
-    monkeypatch.setattr(rows, "_copy", lambda model, objs: used.append(1) or real(model, objs))
+    monkeypatch.setattr(rows, "_copy", lambda *args: used.append(1) or real(*args))
     agent = CallKaroAgent.objects.create(agent_id="a1", name="A")
     campaign = CallKaroCampaign.objects.create(name="C", agent=agent, status="running")
-    assert rows_write(CallKaroCallLog, _rows(campaign, [LeadFactory() for _ in range(5)]), chunk_size=2) == 5
+    leads = [LeadFactory() for _ in range(5)]
+    assert rows_write(CallKaroCallLog, _template(campaign), VARYING, _values(leads), chunk_size=2) == 5
     assert used == [1, 1, 1]
     assert CallKaroCallLog.objects.filter(campaign=campaign).count() == 5
