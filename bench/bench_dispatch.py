@@ -8,7 +8,8 @@ per row; the worker claims each (queued → dispatching), runs the pre-dial chec
 sandbox. The clock stops when no row is scheduled, queued or dispatching. Baseline, same worker, same
 run: N trivial tasks (Celery's built-in ``celery.accumulate``) sent and completed.
 
-The sandbox's simulated webhooks are sent to a closed port, so the worker does dispatch work only.
+The sandbox posts no simulated webhooks (``SANDBOX_WEBHOOK_DELIVERY=off``), so the worker does dispatch
+work only and each sandbox answer is just the API's.
 
     .venv/bin/python bench/bench_dispatch.py --database-url postgres://postgres@127.0.0.1:5432/crm_bench_dispatch
 """
@@ -113,17 +114,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--trivial", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's processes (a dial waits on HTTP)")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         sys.exit("--database-url must name a migrated PostgreSQL database")
     port = free_port()
-    closed_port = free_port()  # nothing listens there: the sandbox's webhooks go nowhere
     common = {
         "PROVIDER_SANDBOX": "true",
         "CALLKARO_BASE_URL": f"http://127.0.0.1:{port}/sandbox/callkaro",
-        "SITE_URL": f"http://127.0.0.1:{closed_port}",
-        "SANDBOX_DUPLICATE_RATE": "0",
-        "SANDBOX_WEBHOOK_DELAY": "0.05",
+        "SANDBOX_WEBHOOK_DELIVERY": "off",  # the sandbox answers the API only: no webhook work in the run
         "CAMPAIGN_SCHEDULER_BATCH": "500",
         # The sandbox answers 404 "Agent does not exist" for an agent its fake account lacks.
         "SANDBOX_CALLKARO_AGENTS": "bench-agent",
@@ -137,9 +136,8 @@ def main() -> None:
     cache.clear()  # breaker, rate limits and scheduler lock from earlier runs (Redis db 7 is the bench's)
     connection.close()
     print(f"seeded {args.calls:,} scheduled calls", flush=True)
-    # The sandbox server delivers its simulated webhooks from a timer thread (eager mode), not the worker.
-    server = start_gunicorn(bench_env(args.database_url, **common, CELERY_TASK_ALWAYS_EAGER="true"), port, workers=3)
-    worker = start_worker(bench_env(args.database_url, **common), concurrency=2)
+    server = start_gunicorn(bench_env(args.database_url, **common), port, workers=3)
+    worker = start_worker(bench_env(args.database_url, **common), concurrency=args.concurrency)
     try:
         from celery import current_app
 

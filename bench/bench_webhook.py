@@ -189,6 +189,7 @@ def cpu_per_request(first_id: int, live_first_id: int, n: int = 300) -> dict[str
     targets = {
         "bare": "/bench/bare/",
         "minimal_update": "/bench/minimal-update/",
+        "minimal_store_apply": "/bench/minimal-store-apply/",
         "webhook": f"/callkaro-webhook/?token={WEBHOOK_SECRET}",
     }
     out = {}
@@ -209,9 +210,14 @@ def cpu_per_request(first_id: int, live_first_id: int, n: int = 300) -> dict[str
 def measure_targets(
     base: str, ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int, threads: int, warmup: int
 ) -> dict[str, dict]:
-    """The two baselines, each warmed up for ``warmup`` seconds, then measured on its own range of live calls."""
+    """The baselines, each warmed up for ``warmup`` seconds, then measured on its own range of live calls."""
     results: dict[str, dict] = {}
-    for name, path in (("bare", "/bench/bare/"), ("minimal_update", "/bench/minimal-update/")):
+    baselines = (
+        ("bare", "/bench/bare/"),
+        ("minimal_update", "/bench/minimal-update/"),
+        ("minimal_store_apply", "/bench/minimal-store-apply/"),
+    )
+    for name, path in baselines:
         lo, hi = ranges[name]
         wrk(base + path, lo=lo, hi=hi, seconds=warmup, connections=connections, threads=threads, tag=f"w{name}")
         results[name] = r = wrk(
@@ -293,6 +299,7 @@ def main() -> None:
     ranges = {
         "bare": (first, first + third - 1),
         "minimal_update": (first, first + third - 1),
+        "minimal_store_apply": (first, first + third - 1),
         "webhook_warmup": (first + third, first + third + 1999),
         "webhook": (first + third + 2000, last),
     }

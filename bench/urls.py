@@ -9,4 +9,5 @@ app_name = "bench"
 urlpatterns = [
     path("bare/", views.bare, name="bare"),
     path("minimal-update/", views.minimal_update, name="minimal_update"),
+    path("minimal-store-apply/", views.minimal_store_apply, name="minimal_store_apply"),
 ]

@@ -59,7 +59,8 @@ ACEFONE_TIME_ZONE = env.str("ACEFONE_TIME_ZONE", default="Asia/Kolkata")
 # Provider sandboxes (mounted only when PROVIDER_SANDBOX is on). Faults may also be set at
 # runtime through the cache: telephony.sandbox.sandbox_faults_set(provider, **faults).
 SANDBOX_WEBHOOK_DELAY = env.float("SANDBOX_WEBHOOK_DELAY", default=2.0)
-# "celery": a task with a countdown; "thread": a timer in the web process (tests, where tasks run inline).
+# "celery": a task with a countdown; "thread": a timer in the web process (tests, where tasks run inline);
+# "off": the sandbox answers the API but posts no webhook (a benchmark of our side only).
 SANDBOX_WEBHOOK_DELIVERY = env.str("SANDBOX_WEBHOOK_DELIVERY", default="celery")
 SANDBOX_DUPLICATE_RATE = env.float("SANDBOX_DUPLICATE_RATE", default=0.2)
 SANDBOX_OUTCOME_WEIGHTS = {

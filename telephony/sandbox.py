@@ -121,10 +121,13 @@ def schedule_webhooks(provider: str, payloads: list[dict], *, delay: float | Non
     (``?token=``), which would otherwise sit in clear in the broker and the worker's logs.
     Where tasks run inline (tests), ``SANDBOX_WEBHOOK_DELIVERY = "thread"`` puts a timer thread
     in the queue's place: the API answer still goes out before the webhook, as with the real provider.
+    ``"off"`` posts nothing (a benchmark that measures only our side of the call).
     """
     from .tasks import sandbox_webhook_send_task
 
     delay = settings.SANDBOX_WEBHOOK_DELAY if delay is None else delay
+    if settings.SANDBOX_WEBHOOK_DELIVERY == "off":
+        return
     if settings.SANDBOX_WEBHOOK_DELIVERY == "thread":
         timer = threading.Timer(delay, sandbox_webhooks_deliver, args=(provider, payloads))
         timer.daemon = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import responses
@@ -57,6 +58,18 @@ def test_the_task_message_holds_no_secret(client, sent):
     assert [m["args"][0] for m in sent] == ["callkaro", "acefone"]
     wire = json.dumps(sent)
     assert CK_SECRET not in wire and ACE_SECRET not in wire and "token=" not in wire
+
+
+@pytest.mark.django_db
+def test_delivery_off_answers_the_api_and_posts_no_webhook(client, sent, settings, monkeypatch):
+    settings.SANDBOX_WEBHOOK_DELIVERY = "off"
+    timers = SimpleNamespace(Timer=lambda *a, **k: pytest.fail("a timer was started"))
+    monkeypatch.setattr("telephony.sandbox.threading", timers)
+    CallKaroAgent.objects.create(agent_id="agent-1", name="Asha")
+    body = {"to_number": "+919812345678", "agent_id": "agent-1"}
+    resp = client.post("/sandbox/callkaro/call/outbound", body, JSON, HTTP_X_API_KEY="ck-key")
+    assert resp.status_code == 200 and resp.json()["call_sid"]
+    assert sent == []
 
 
 @pytest.mark.django_db
