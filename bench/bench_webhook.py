@@ -39,6 +39,7 @@ from bench.common import (  # noqa: E402
     stop,
     wait_until,
 )
+from bench.cpu import cpu_ms_per, cpu_seconds  # noqa: E402
 from bench.webhook_apply import ApplyWatcher, drain_and_account  # noqa: E402
 
 #: The documented ``call_ended`` shape, shared with the tests (a path inside the repository).
@@ -208,8 +209,9 @@ def cpu_per_request(first_id: int, live_first_id: int, n: int = 300) -> dict[str
 
 
 def measure_targets(
-    base: str, ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int, threads: int, warmup: int
-) -> dict[str, dict]:
+    base: str, ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int, threads: int, warmup: int,
+    groups: dict[str, int],
+) -> dict[str, dict]:  # fmt: skip
     """The baselines, each warmed up for ``warmup`` seconds, then measured on its own range of live calls."""
     results: dict[str, dict] = {}
     baselines = (
@@ -220,9 +222,11 @@ def measure_targets(
     for name, path in baselines:
         lo, hi = ranges[name]
         wrk(base + path, lo=lo, hi=hi, seconds=warmup, connections=connections, threads=threads, tag=f"w{name}")
+        before = cpu_seconds(groups)
         results[name] = r = wrk(
             base + path, lo=lo, hi=hi, seconds=seconds, connections=connections, threads=threads, tag=f"m{name}"
         )
+        r["cpu_ms_per_request"] = cpu_ms_per(before, cpu_seconds(groups), r["requests"])
         _print(name, r)
     return results
 
@@ -230,14 +234,15 @@ def measure_targets(
 def _print(name: str, r: dict) -> None:
     print(
         f"{name:>15}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-        f"({r['requests']:,} requests, {r['non_2xx']} non-2xx, {r['errors']} socket errors)",
+        f"({r['requests']:,} requests, {r['non_2xx']} non-2xx, {r['errors']} socket errors)  "
+        f"CPU ms per request {r.get('cpu_ms_per_request')}",
         flush=True,
     )
 
 
 def measure_webhook_with_worker(
     base: str, env: dict[str, str], ranges: dict[str, tuple[int, int]], *, seconds: int, connections: int,
-    threads: int, warmup: int,
+    threads: int, warmup: int, groups: dict[str, int],
 ) -> tuple[dict, dict]:  # fmt: skip
     """The real webhook while a real Celery worker drains: what wrk sees, and what the worker applied."""
     url = f"{base}/callkaro-webhook/?token={WEBHOOK_SECRET}"
@@ -251,8 +256,11 @@ def measure_webhook_with_worker(
         if not wait_until(lambda: (lambda c: c[0] == c[1])(_counts(lo, hi)), timeout=90, interval=0.5):
             raise RuntimeError("the worker did not drain the warm-up events within 90 s")
         lo, hi = ranges["webhook"]
+        groups = {**groups, "worker": worker.pid}
+        before = cpu_seconds(groups)
         with ApplyWatcher(lo, hi) as watcher:
             r = wrk(url, lo=lo, hi=hi, seconds=seconds, connections=connections, threads=threads, tag="mwebhook")
+        r["cpu_ms_per_request"] = cpu_ms_per(before, cpu_seconds(groups), r["requests"])
         _print("webhook", r)
         applied = {**watcher.steady_rates(), **drain_and_account(lo, hi, answered_2xx=r["requests"] - r["non_2xx"])}
     finally:
@@ -304,6 +312,7 @@ def main() -> None:
         "webhook": (first + third + 2000, last),
     }
     timing = {"seconds": args.seconds, "connections": args.connections, "threads": threads, "warmup": warmup}
+    timing["groups"] = {"gunicorn": server.pid}
     try:
         results = measure_targets(base, ranges, **timing)
         results["webhook"], applied = measure_webhook_with_worker(base, env, ranges, **timing)

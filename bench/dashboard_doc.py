@@ -69,7 +69,8 @@ def write_doc(rows: int, seed_info: dict, periods: list[dict], exports: list[dic
 
 DOC_NOTES = """
 Scale: `--scale N` sets the call logs in all (default 1,200,000: 5/6 Call Karo, 1/6 Acefone); the 10M target
-is `bench/run_all.py --only dashboard --scale 10000000` (about 6 GB of disk and most of an hour to seed).
+is `bench/run_all.py --only dashboard --scale 10000000` (about 6 GB; seeded in about 4 minutes on this
+machine, 10 minutes with the exports; its figures: `docs/dashboard-10m.md`).
 The funnel (by Meta form, campaign and ad) and the rep leaderboard are timed over the same rows, cold (their
 queries have no cache). The funnel reads lead rows only: the call timeline on `crm.Lead` (`first_call_at`,
 `first_human_call_at`, `first_connect_at`, written at dial and at the end of a call, only ever earlier) gives

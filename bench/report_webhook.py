@@ -58,6 +58,7 @@ def section_webhook(o: dict) -> str:
         f"**{a['lost']}** |",
         f"| calls completed by the run's events | {a['calls_completed']:,} |",
     ]
+    lines += _cpu_table(res)
     sql, cpu = r.get("webhook_sql", {}), r.get("in_process", {})
     if cpu:
         lines += [
@@ -89,6 +90,29 @@ def section_webhook(o: dict) -> str:
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _cpu_table(res: dict) -> list[str]:
+    """Where each target's CPU went under wrk, per request, by process (read from /proc around each run)."""
+    rows = [(name, x["cpu_ms_per_request"]) for name, x in res.items() if x and x.get("cpu_ms_per_request")]
+    if not rows:
+        return []
+    out = [
+        "",
+        "CPU per request under load, by process (`bench/cpu.py`: user + system time of each process group "
+        "between the start and the end of each measured run, divided by its requests; wrk's own not counted):",
+        "",
+        "| target | gunicorn | Celery worker | PostgreSQL | Redis | total |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, c in rows:
+        total = sum(c.values())
+        worker = f"{c['worker']:.2f} ms" if "worker" in c else "—"
+        out.append(
+            f"| {name.replace('_', ' ')} | {c['gunicorn']:.2f} ms | {worker} | {c['postgresql']:.2f} ms "
+            f"| {c['redis']:.2f} ms | **{total:.2f} ms** |"
+        )
+    return out
 
 
 WEBHOOK_NOTES = """

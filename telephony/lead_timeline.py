@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection as default_connection
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Least
 
 from crm.models import Lead
@@ -115,12 +115,26 @@ def leads_timeline_note(calls: Iterable[tuple[str, Any]]) -> int:
     if len(needed) == 1:
         ((pk, times),) = needed.items()
         return int(lead_timeline_note(lead_id=pk, times=times))
-    updates = {}
-    for field in FIELDS:
-        whens = [When(pk=pk, then=_earlier(field, t[field])) for pk, t in needed.items() if field in t]
-        if whens:
-            updates[field] = Case(*whens, default=F(field), output_field=DateTimeField())
-    return Lead.objects.filter(pk__in=list(needed)).update(**updates)
+    return _many_earlier(needed)
+
+
+def _many_earlier(needed: dict[int, Times], connection: Any = default_connection) -> int:
+    """Every lead's times in ONE ``executemany`` (psycopg 3 pipelines it): the same only-earlier rule as
+    ``lead_timeline_note``, a time the lead does not need given as NULL. Django's ``Case``/``When`` per lead
+    cost about 0.4 ms of CPU per lead in a drain batch; this costs a tuple of parameters."""
+    qn, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    value = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"  # a NULL needs its type there
+    earlier = {f: f"({value} IS NOT NULL AND ({qn(f)} IS NULL OR {qn(f)} > {value}))" for f in FIELDS}
+    sets = ", ".join(f"{qn(f)} = CASE WHEN {earlier[f]} THEN {value} ELSE {qn(f)} END" for f in FIELDS)
+    where = " OR ".join(earlier.values())
+    sql = f"UPDATE {qn(Lead._meta.db_table)} SET {sets} WHERE {qn('id')} = %s AND ({where})"  # noqa: S608
+    params = []
+    for pk, times in needed.items():
+        values = [adapt(times.get(f)) for f in FIELDS]
+        params.append((*[v for v in values for _ in range(3)], pk, *[v for v in values for _ in range(2)]))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        return max(cursor.rowcount, 0)
 
 
 _DIALLED_WHERE = "status NOT IN ({})".format(", ".join(f"'{s}'" for s in NOT_DIALLED))  # our own constants
