@@ -116,10 +116,10 @@ def _cpu_table(res: dict) -> list[str]:
 
 
 WEBHOOK_NOTES = """
-Reading the lag: `processed_at - received_at` of every event of the run. Since the batched follow-up the
-worker keeps up with what gunicorn stores (applied ≈ stored per second), so the lag is the wait for the
-next batch, not an overload backlog. Earlier (per-event follow-up) the worker fell behind: 140 applied
-against 330 stored per second, a backlog growing all run, lag p99 10.5 s.
+Reading the lag: `processed_at - received_at` of every event of the run. The worker keeps up with what
+gunicorn stores (applied ≈ stored per second), so the lag is the wait for the next batch (the drain
+waits 50 ms after a batch that was not full, so batches fill) plus the batch's own work, not an overload
+backlog.
 
 How events are applied (issue 18). The request still does one durable INSERT of the raw and parsed
 event before its 200; a wrong secret is refused before the body is parsed. It publishes no Celery message
@@ -131,32 +131,39 @@ transaction (a savepoint each, so one broken event fails alone), and writes ever
 `executemany` round trip. Once the batch commits, the calls it ended are followed up together
 (`telephony/final_calls.py`): the calls read in one query, the outcome rules once, every lead locked in id
 order with one `select_for_update`, stage changes written with one UPDATE per target stage and their
-`LeadActivity` rows with one `bulk_create` (`crm.services.LeadStageWrites`), then `call_became_final` sent
-once per call. A call whose rules do more than move the stage (an opt-out, a flag, a callback) takes the
-per-call path inside the same transaction; if the batched transaction fails it is rolled back and each call
-is followed up on its own. The drain loops until nothing is pending, lingers 0.1 s (five 20 ms looks)
-still holding the flag, so steady traffic publishes no new drain, then frees the flag before its last look,
-so an event stored after that look kicks a new drain. Guarantees kept: forward-only and exactly-once (the
-row lock plus the `pending` check in the claim; four concurrent drains over shared call logs are tested on
-PostgreSQL); a worker killed mid-batch rolls the batch back and its flag expires in 10 s; with Redis down the
-request publishes anyway, and with the broker down it applies its own event; beat's `webhook_events_rematch`
-still applies anything pending for over a minute.
+`LeadActivity` rows with one `bulk_create` (`crm.services.LeadStageWrites`), the leads' call timelines
+(first call, first connect) in one `executemany`, then `call_became_final` sent once per call. A call whose
+rules do more than move the stage (an opt-out, a flag, a callback) takes the per-call path inside the same
+transaction; if the batched transaction fails it is rolled back and each call is followed up on its own.
+After a batch that was not full the drain waits 50 ms (`TELEPHONY_WEBHOOK_DRAIN_GATHER`) so the next one
+gathers more events: the per-batch work (claim, logs' read, records' write, the follow-up's queries, the
+commit) is shared by more events. It loops until nothing is pending, lingers 0.1 s still holding the flag,
+so steady traffic publishes no new drain, then frees the flag before its last look, so an event stored after
+that look kicks a new drain; it never waits inside a transaction. Guarantees kept: forward-only and
+exactly-once (the row lock plus the `pending` check in the claim; four concurrent drains over shared call
+logs are tested on PostgreSQL); a worker killed mid-batch rolls the batch back and its flag expires in 10 s;
+with Redis down the request publishes anyway, and with the broker down it applies its own event; beat's
+`webhook_events_rematch` still applies anything pending for over a minute.
 
-Where the CPU goes. Per applied event in the worker (`bench/drain_profile.py`: 2,000 stored `call_ended`
-events drained in process on PostgreSQL, every call ending, 800 of them moving their lead): before this
-change 9.8 statements (BEGIN/COMMIT counted) and 3.1 ms of CPU; now 3.1 statements (a savepoint, the call
-log's UPDATE and the release; per batch: the claim, the logs' read, the rows' one `executemany`, the
-follow-up's five) and 0.64 ms of CPU. Per request: 1.1 ms of CPU in process against the minimal view's
-0.8–0.9: Django's request/response and the ORM INSERT about half, JSON parsing and the event's JSON copy
-most of the rest, the Redis flag and the rejected-client counter one round trip each. What limits the
-applied rate now is the request path, not the worker: applied equals stored, and under wrk each webhook
-request holds a gunicorn worker about 14 ms against 4–6 ms for the minimal view's, while in process it costs
-1.5 ms. The difference is PostgreSQL's on two shared cores: the INSERT of a wide row (raw body, parsed
-event, headers) into a table with five indexes, and the drain's UPDATE of the same row (its outcome is
-indexed, so no HOT update), against the minimal view's one-row UPDATE. The minimal view itself moved between
-660 and 1,260 req/s across runs on this shared machine, so the ratio is noisy. What would close the gap:
-the outcome out of the indexed row (a small "applied" table, or a partial index on pending rows only), a
-narrower stored row (the parsed event only, the raw body compressed or kept elsewhere), and cores to spare.
+Where the CPU goes, per event. The table above splits each target's CPU by process. Its reading: the
+throughput of every target is CPU-bound on the two shared cores, so the ratio of rates is close to the
+inverse ratio of total CPU per request. In the worker (`bench/drain_profile.py --batch N`: 2,000 stored
+`call_ended` events drained in process on PostgreSQL, every call ending, 800 of them moving their lead):
+2.0 ms of CPU and 5.3 statements per event in batches of 5, 1.0 ms and 3.1 statements in batches of 200 (a
+savepoint, the call log's UPDATE and the release per event; per batch the claim, the logs' read, the rows'
+one `executemany` and the follow-up's few), which is why the drain lets batches gather. In gunicorn, the
+webhook costs little more than the store-and-apply floor's request (the shared secret, the rejected-client
+check and the drain flag, one Redis round trip each; the event parsed once and kept as JSON).
+
+What limits the rest: the floor. The store-and-apply floor does less than the webhook (no authentication,
+no de-duplication, no event parsing, no lead follow-up, nothing deferred) and still costs more CPU per
+request than the minimal view: an INSERT of a wide row (raw body, parsed event, headers) into a table with
+five indexes, on top of the same UPDATE. Any design that stores the event durably before its 200, as the
+issue requires, pays that INSERT; so on this machine 80 % of the one-UPDATE view is out of reach by
+construction (the floor's own ratio is in the first table), and the remaining gap to the floor is the
+deferred apply (the worker's process and its transaction) plus the lead follow-up the floor does not do.
+What would move it: more cores (gunicorn, the worker and PostgreSQL stop sharing two), a narrower inbox
+row (the raw body kept elsewhere), and fewer indexes on the inbox.
 """
 
 
