@@ -89,6 +89,11 @@ CALL_HISTORY_POLL_SECONDS = env.int("CALL_HISTORY_POLL_SECONDS", default=3)
 # --- Webhooks ------------------------------------------------------------------
 # Bodies above this are refused with 413 before they are parsed (a Call Karo transcript is a few kB).
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
+# The drain (telephony.drain): events claimed per batch; after a batch that was not full, the wait for the
+# next to gather (seconds); how long it lingers, holding its flag, before it stops.
+TELEPHONY_WEBHOOK_DRAIN_BATCH = env.int("TELEPHONY_WEBHOOK_DRAIN_BATCH", default=200)
+TELEPHONY_WEBHOOK_DRAIN_GATHER = env.float("TELEPHONY_WEBHOOK_DRAIN_GATHER", default=0.05)
+TELEPHONY_WEBHOOK_DRAIN_LINGER = env.float("TELEPHONY_WEBHOOK_DRAIN_LINGER", default=0.1)
 # A call not final this long after its expected end is reconciled (Acefone) or marked `unknown`.
 TELEPHONY_STUCK_CALL_MINUTES = env.int("TELEPHONY_STUCK_CALL_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE_WEBHOOKS: dict = {

@@ -110,3 +110,22 @@ def test_connections_idle_too_long_are_not_reused(monkeypatch):
     assert http.shared_session("callkaro", "https://ck.test") is session and closed == [True]
     monkeypatch.undo()
     http.sessions_forget()
+
+
+def test_the_environment_is_read_once_when_the_session_is_made(monkeypatch):
+    """Proxies and the CA bundle come from the environment as requests would find them, but once."""
+    http.sessions_forget()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "skip.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    try:
+        via_proxy = http.shared_session("callkaro", "https://api.callkaro.example")
+        direct = http.shared_session("acefone", "https://skip.example")
+        assert via_proxy.proxies.get("https") == "http://proxy.internal:3128"
+        assert "https" not in direct.proxies  # no_proxy honoured, as requests does
+        assert via_proxy.verify == "/etc/ssl/certs/ca-certificates.crt"
+        assert via_proxy.trust_env is False  # not read again on every request
+        monkeypatch.setenv("HTTPS_PROXY", "http://other:1")
+        assert http.shared_session("callkaro", "https://api.callkaro.example").proxies["https"].endswith(":3128")
+    finally:
+        http.sessions_forget()
