@@ -173,17 +173,21 @@ def start_worker(env: dict[str, str], *, concurrency: int = 2) -> subprocess.Pop
 
 
 def stop(proc: subprocess.Popen | None) -> None:
-    """Stop a process group this bench started (its own session), by its id."""
+    """Stop a server this bench started: SIGTERM to its main process (gunicorn's master and Celery's main
+    process then stop their children themselves, a worker after its running task), and the whole process
+    group (its own session) killed if it has not gone in 20 s."""
     if proc is None or proc.poll() is not None:
         return
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # anything left in its group (a child the main process lost)
     except ProcessLookupError:
         return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    proc.wait(timeout=10)
 
 
 def peak_rss_mb() -> float:
