@@ -124,10 +124,9 @@ def _many_earlier(needed: dict[int, Times], connection: Any = default_connection
     cost about 0.4 ms of CPU per lead in a drain batch; this costs a tuple of parameters."""
     qn, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     value = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"  # a NULL needs its type there
-    earlier = {f: f"({value} IS NOT NULL AND ({qn(f)} IS NULL OR {qn(f)} > {value}))" for f in FIELDS}
-    sets = ", ".join(f"{qn(f)} = CASE WHEN {earlier[f]} THEN {value} ELSE {qn(f)} END" for f in FIELDS)
-    where = " OR ".join(earlier.values())
-    sql = f"UPDATE {qn(Lead._meta.db_table)} SET {sets} WHERE {qn('id')} = %s AND ({where})"  # noqa: S608
+    lead = qn(Lead._meta.db_table)
+    sets, changes = _earlier_sets(lead, dict.fromkeys(FIELDS, value))  # the backfill's rule, one value per time
+    sql = f"UPDATE {lead} SET {sets} WHERE {lead}.{qn('id')} = %s AND ({changes})"  # noqa: S608
     params = []
     for pk, times in needed.items():
         values = [adapt(times.get(f)) for f in FIELDS]

@@ -23,7 +23,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
 from django.db.models import QuerySet
 
 #: Two sets of placeholder values no real row or clock can take (ids are positive; 1971 and 1972 are past).
@@ -98,10 +97,9 @@ def prepared_first(key: Hashable, build: Callable[..., QuerySet], *, pk: int, no
     """
     kept: dict[Any, _Prepared | None] = getattr(_local, "kept", None) or {}
     _local.kept = kept
-    alias_key = (connections["default"].alias, key)
-    if alias_key not in kept:
-        kept[alias_key] = _prepare(build)
-    prepared = kept[alias_key]
+    if key not in kept:
+        kept[key] = _prepare(build)
+    prepared = kept[key]
     if prepared is None:
         return build(pk=pk, now=now).first()
     return prepared.first({"pk": pk, "now": now})
